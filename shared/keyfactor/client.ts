@@ -482,11 +482,8 @@ function parseJsonBody(
 function lowerCaseHeaders(headers: AxiosResponse['headers']): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    out[key.toLowerCase()] = Array.isArray(value)
-      ? value.join(', ')
-      : value === undefined
-        ? undefined
-        : String(value);
+    if (Array.isArray(value)) out[key.toLowerCase()] = value.join(', ');
+    else if (typeof value === 'string' || typeof value === 'number') out[key.toLowerCase()] = String(value);
   }
   return out;
 }
