@@ -31,6 +31,8 @@ export function parseRetryAfterMs(value: string | undefined, now: number = Date.
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Date.parse reads '-5' as a year; an HTTP date always names its weekday or month.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
