@@ -359,7 +359,8 @@ describe('CommandClient with OAuth2 client credentials', () => {
       client_secret: CLIENT.clientSecret,
       scope: 'read',
     });
-    await expect(client.verifyConnection()).resolves.toMatchObject({ productVersion: expect.any(String) });
+    const status = await client.verifyConnection();
+    expect(status.productVersion).toMatch(/^\d+\./);
   });
 });
 
