@@ -77,7 +77,7 @@ describe('CommandClient with Basic auth', () => {
     expect(certs.some((c) => Date.parse(c.NotAfter) < NOW.getTime())).toBe(true);
     const pages = sim.requestLog.certificatePages();
     expect(pages).toHaveLength(Math.ceil(inventory.length / 40));
-    expect(pages.map((p) => p.params.pageReturned)).toEqual(pages.map((_, i) => i + 1));
+    expect(pages.map((p) => p.params?.pageReturned)).toEqual(pages.map((_, i) => i + 1));
     for (const page of pages) {
       expect(page.params).toMatchObject({
         returnLimit: 40,
@@ -100,7 +100,7 @@ describe('CommandClient with Basic auth', () => {
     const expected = inventory.filter((c) => c.KeySizeInBits < 2048);
     expect(expected.length).toBeGreaterThan(0);
     expect(certs.map((c) => c.Id)).toEqual(expected.map((c) => c.Id));
-    expect(sim.requestLog.certificatePages()[0]?.params.queryString).toBe('KeySizeInBits -lt 2048');
+    expect(sim.requestLog.certificatePages()[0]?.params?.queryString).toBe('KeySizeInBits -lt 2048');
   });
 
   it('speaks the v10 pq.-prefixed parameter names too', async () => {
@@ -180,7 +180,7 @@ describe('CommandClient with Basic auth', () => {
     const certs = await collect(client);
     expect(certs.map((c) => c.Id)).toEqual(inventory.map((c) => c.Id));
     expect(client.stats.retries).toBe(2);
-    const page3 = sim.requestLog.certificatePages().filter((p) => p.params.pageReturned === 3);
+    const page3 = sim.requestLog.certificatePages().filter((p) => p.params?.pageReturned === 3);
     expect(page3).toHaveLength(3);
   });
 

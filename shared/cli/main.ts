@@ -1,0 +1,38 @@
+// kfsensor: the command-line front door. Subcommands register here; each lives in its own module.
+import { Command, CommanderError } from 'commander';
+import { SensorError } from '#shared/errors';
+import { registerSimulatorCommand } from './simulator-command';
+
+export const EXIT = { ok: 0, other: 1, config: 2, auth: 3, partial: 4 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command('kfsensor')
+    .description('Certificate-inventory sensor for Keyfactor Command')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSimulatorCommand(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code; errors the user can fix are printed without a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed help or the usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.config;
+    }
+    if (err instanceof SensorError) {
+      process.stderr.write(`kfsensor: ${err.message}\n`);
+      return EXIT.config;
+    }
+    process.stderr.write(
+      `kfsensor: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return EXIT.other;
+  }
+}
