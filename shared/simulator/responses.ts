@@ -3,8 +3,8 @@
 export interface ApiResponse {
   status: number;
   headers: Record<string, string | string[]>;
-  /** JSON text, or '' for no body. */
-  body: string;
+  /** JSON text (a Buffer when assembled from cached bytes), or '' for no body. */
+  body: string | Buffer;
   /** What the body is, so a 'malformed' fault can give a wrong-shaped body of the other kind. */
   kind: 'list' | 'object' | 'error' | 'empty';
 }
@@ -40,12 +40,12 @@ export function errorResponse(
   return { status, headers, body: errorBody(status, message), kind: 'error' };
 }
 
-export function objectResponse(json: string): ApiResponse {
+export function objectResponse(json: string | Buffer): ApiResponse {
   return { status: 200, headers: {}, body: json, kind: 'object' };
 }
 
 /** A list page; `x-total-count` is the size of the whole result, not of the page. */
-export function listResponse(pageJson: string, totalCount: number): ApiResponse {
+export function listResponse(pageJson: string | Buffer, totalCount: number): ApiResponse {
   return { status: 200, headers: { 'x-total-count': String(totalCount) }, body: pageJson, kind: 'list' };
 }
 

@@ -1,5 +1,5 @@
 // The API routes under the base path: thin handlers that read the inventory through caches and return responses.
-import { certificateArrayJson, certificateJson } from './certificate-json';
+import { certificateArrayBytes, certificateJsonBytes } from './certificate-json';
 import type { CertificateResultCache } from './certificate-results';
 import {
   deriveCertificateStores,
@@ -90,7 +90,7 @@ function listCertificates(context: RouteContext): ApiResponse {
     },
     context.now,
   );
-  return listResponse(certificateArrayJson(pageOf(certificates, params), params), certificates.length);
+  return listResponse(certificateArrayBytes(pageOf(certificates, params), params), certificates.length);
 }
 
 function parseId(raw: string | undefined): number {
@@ -104,7 +104,7 @@ function getCertificate(context: RouteContext): ApiResponse {
   // By id, Command returns revoked and expired certificates alike; the include flags shape the object only.
   const cert = context.inventory.get(id);
   if (!cert) throw new UnknownCertificateError(id);
-  return objectResponse(certificateJson(cert, context.params));
+  return objectResponse(certificateJsonBytes(cert, context.params));
 }
 
 function listOf<T extends object>(records: readonly T[], options: RecordListOptions) {

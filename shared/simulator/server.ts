@@ -108,6 +108,10 @@ const HTML_ERROR_PAGE =
   '<!DOCTYPE html><html><head><title>Runtime Error</title></head>' +
   "<body><h1>Server Error in '/KeyfactorAPI' Application.</h1></body></html>";
 
+function bodyText(response: ApiResponse): string {
+  return typeof response.body === 'string' ? response.body : response.body.toString('utf8');
+}
+
 /** Rewrites a real response into the garbled 200 a 'malformed' fault promises. */
 function malformedResponse(
   response: ApiResponse,
@@ -121,15 +125,15 @@ function malformedResponse(
     };
   }
   if (variant === 'not-json') {
-    const body = `${response.body.slice(0, 64)}<<simulator fault: this body is not JSON>>`;
+    const body = `${bodyText(response).slice(0, 64)}<<simulator fault: this body is not JSON>>`;
     return { response: { status: 200, headers, body, kind: 'error' }, contentType: JSON_CONTENT_TYPE };
   }
   // Valid JSON of the other shape: an object where a list belongs and a list where an object belongs.
   const body =
     response.kind === 'list'
-      ? `{"Items":${response.body || '[]'}}`
+      ? `{"Items":${bodyText(response) || '[]'}}`
       : response.kind === 'object'
-        ? `[${response.body}]`
+        ? `[${bodyText(response)}]`
         : '{"Unexpected":true}';
   return { response: { status: 200, headers, body, kind: 'error' }, contentType: JSON_CONTENT_TYPE };
 }
@@ -196,12 +200,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     contentType = JSON_CONTENT_TYPE,
   ): void {
     if (res.destroyed || res.headersSent) return;
-    // Writing the string lets Node encode it straight into the socket buffer: one copy of a multi-MB page, not two.
     const headers: Record<string, string | string[] | number> = { ...extraHeaders, ...response.headers };
     if (response.body.length > 0) headers['content-type'] = contentType;
-    headers['content-length'] = Buffer.byteLength(response.body, 'utf8');
+    headers['content-length'] =
+      typeof response.body === 'string' ? Buffer.byteLength(response.body, 'utf8') : response.body.length;
     res.writeHead(response.status, headers);
-    res.end(response.body, 'utf8');
+    res.end(response.body);
   }
 
   /** Headers, then half the body; see the 'truncated' fault for the two ways the response ends. */
@@ -211,7 +215,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     extraHeaders: Record<string, string | string[]>,
     declaredLength: boolean,
   ): void {
-    const body = Buffer.from(response.body, 'utf8');
+    const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
     const half = body.subarray(0, Math.floor(body.length / 2));
     const headers: Record<string, string | string[] | number> = {
       ...extraHeaders,

@@ -157,7 +157,8 @@ describe('OAuth2 bearer tokens', () => {
   it('rejects an expired token', async () => {
     const shortLived = await startOidcProvider({
       clients: [{ clientId: 'sensor', clientSecret: 'sensor-secret' }],
-      accessTokenTtlSeconds: 1,
+      // exp = iat + TTL with iat in whole seconds, so a 2 s token lives at least 1 s: enough to be used once.
+      accessTokenTtlSeconds: 2,
     });
     const target = await startSimulator({
       auth: {
@@ -167,7 +168,7 @@ describe('OAuth2 bearer tokens', () => {
     try {
       const token = await fetchToken(shortLived, 'sensor', 'sensor-secret');
       expect((await list(target, token)).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, 3100));
       const expired = await list(target, token);
       expect(expired.status).toBe(401);
       expect(CommandErrorBodySchema.parse(await expired.json()).Message).toMatch(/exp/);

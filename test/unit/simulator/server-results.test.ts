@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandCertificate } from '#shared/keyfactor/model';
 import { QueryError } from '#shared/query/index';
-import { certificateArrayJson, certificateJson } from '#shared/simulator/certificate-json';
+import { certificateArrayBytes, certificateJson } from '#shared/simulator/certificate-json';
 import {
   CertificateResultCache,
   computeCertificateResult,
@@ -233,7 +233,7 @@ describe('certificateJson', () => {
 
   it('joins a page into one JSON array', () => {
     const page = [syntheticCertificate(1), syntheticCertificate(2)];
-    expect((JSON.parse(certificateArrayJson(page, all)) as unknown[]).length).toBe(2);
-    expect(certificateArrayJson([], all)).toBe('[]');
+    expect((JSON.parse(certificateArrayBytes(page, all).toString()) as unknown[]).length).toBe(2);
+    expect(certificateArrayBytes([], all).toString()).toBe('[]');
   });
 });
