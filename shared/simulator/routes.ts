@@ -107,11 +107,10 @@ function getCertificate(context: RouteContext): ApiResponse {
   return objectResponse(certificateJsonBytes(cert, context.params));
 }
 
-function listOf<T extends object>(records: readonly T[], options: RecordListOptions) {
-  return (context: RouteContext): ApiResponse => {
-    const { page, total } = listRecords(records, context.params, options);
-    return listResponse(JSON.stringify(page), total);
-  };
+/** The small endpoints: filter, sort and page plain objects. */
+function listOf<T extends object>(records: readonly T[], context: RouteContext, options: RecordListOptions) {
+  const { page, total } = listRecords(records, context.params, options);
+  return listResponse(JSON.stringify(page), total);
 }
 
 function getCollection(context: RouteContext): ApiResponse {
@@ -140,7 +139,7 @@ const ROUTE_TABLE: Route[] = [
     method: 'GET',
     pattern: '/CertificateCollections',
     requiresCertificateRead: false,
-    handle: (c) => listOf(c.extras.collections, { defaultSortField: 'Id' })(c),
+    handle: (c) => listOf(c.extras.collections, c, { defaultSortField: 'Id' }),
   },
   {
     method: 'GET',
@@ -152,25 +151,25 @@ const ROUTE_TABLE: Route[] = [
     method: 'GET',
     pattern: '/MetadataFields',
     requiresCertificateRead: false,
-    handle: (c) => listOf(c.derived.metadataFieldList(), { defaultSortField: 'DisplayOrder' })(c),
+    handle: (c) => listOf(c.derived.metadataFieldList(), c, { defaultSortField: 'DisplayOrder' }),
   },
   {
     method: 'GET',
     pattern: '/Alerts/Expiration',
     requiresCertificateRead: false,
-    handle: (c) => listOf(c.extras.expirationAlerts, { defaultSortField: 'Id' })(c),
+    handle: (c) => listOf(c.extras.expirationAlerts, c, { defaultSortField: 'Id' }),
   },
   {
     method: 'GET',
     pattern: '/Workflow/Definitions',
     requiresCertificateRead: false,
-    handle: (c) => listOf(c.extras.workflowDefinitions, { defaultSortField: 'DisplayName' })(c),
+    handle: (c) => listOf(c.extras.workflowDefinitions, c, { defaultSortField: 'DisplayName' }),
   },
   {
     method: 'GET',
     pattern: '/CertificateStores',
     requiresCertificateRead: false,
-    handle: (c) => listOf(c.derived.storeList(), { defaultSortField: 'ClientMachine' })(c),
+    handle: (c) => listOf(c.derived.storeList(), c, { defaultSortField: 'ClientMachine' }),
   },
 ];
 

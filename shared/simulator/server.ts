@@ -215,6 +215,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     extraHeaders: Record<string, string | string[]>,
     declaredLength: boolean,
   ): void {
+    if (res.destroyed || res.headersSent) return;
     const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
     const half = body.subarray(0, Math.floor(body.length / 2));
     const headers: Record<string, string | string[] | number> = {
@@ -247,8 +248,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     response: ApiResponse;
     contentType: string;
   } {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string | string[]> = {};
     if (action.retryAfter !== undefined) headers['retry-after'] = String(action.retryAfter);
+    // A 401 without a challenge is not valid HTTP; clients decide whether to re-authenticate from it.
+    if (action.status === 401) headers['www-authenticate'] = authenticator.challenges();
     const body = action.body ?? errorBody(action.status, `Simulated failure (HTTP ${action.status}).`);
     const looksJson = /^\s*[[{]/.test(body);
     return {

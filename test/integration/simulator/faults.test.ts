@@ -65,6 +65,21 @@ describe('status faults', () => {
     expect(await response.text()).toBe('Service Unavailable');
   });
 
+  it('challenges like a real 401 when the injected status is 401', async () => {
+    const secured = await startSimulator({ auth: { basic: [{ username: 'u', password: 'p' }] } });
+    try {
+      secured.faults.add({ action: { type: 'status', status: 401 } });
+      const response = await fetch(`${secured.url}/Certificates`, {
+        headers: { ...HEADERS, authorization: `Basic ${Buffer.from('u:p').toString('base64')}` },
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+      expect(secured.requestLog.entries()[0]).toMatchObject({ principal: 'u', fault: 'rule 1 status' });
+    } finally {
+      await secured.close();
+    }
+  });
+
   it('fails only the chosen page', async () => {
     sim.faults.add({ match: { path: '/Certificates', page: 2 }, action: { type: 'status', status: 500 } });
     expect((await page(1)).status).toBe(200);
