@@ -90,12 +90,13 @@ export async function startSimulatorFromOptions(
   options: SimulatorCommandOptions,
   progress: (line: string) => void = () => {},
 ): Promise<StartedFromOptions> {
+  // Check every option before the (possibly long) generation, so a typo fails at once.
+  const users = options.user.map(parseUserOption);
   const certificates = await loadOrGenerate(options, progress);
   if (options.save) {
     await saveDataset(options.save, certificates);
     progress(`saved ${certificates.length} certificates to ${options.save}`);
   }
-  const users = options.user.map(parseUserOption);
   if (users.length === 0 && !options.anonymous && !options.oauthIssuer) {
     users.push({ username: 'kfadmin', password: randomBytes(12).toString('base64url') });
   }
@@ -207,8 +208,8 @@ function banner(
     '',
     'Try:',
     `  curl -s ${curlTls}${curlAuth}-H 'X-Keyfactor-Requested-With: APIClient' '${simulator.url}/Status/Endpoints'`,
-    `  curl -s -D - ${curlTls}${curlAuth}-H 'X-Keyfactor-Requested-With: APIClient' \\`,
-    `    '${simulator.url}/Certificates?ReturnLimit=2&QueryString=KeySizeInBits%20-lt%202048'`,
+    `  curl -sG -D - ${curlTls}${curlAuth}-H 'X-Keyfactor-Requested-With: APIClient' '${simulator.url}/Certificates' \\`,
+    `    --data-urlencode 'QueryString=KeyType -eq "RSA" AND KeySizeInBits -lt 2048' -d ReturnLimit=2`,
     '',
     'Stop with Ctrl-C.',
   ];
