@@ -60,9 +60,10 @@ describe(`paging ${COUNT.toLocaleString('en')} certificates`, () => {
       `100k/1000 server ms: first ${first?.toFixed(1)}, median ${median.toFixed(2)}, p95 ${p95.toFixed(2)}, ` +
         `max ${Math.max(...rest).toFixed(2)}; client ms (fetch + JSON.parse): median ${percentile(clientMs.slice(1), 0.5).toFixed(2)}`,
     );
-    // Generous bounds for shared CI machines; typical figures are ~5 ms median on a laptop.
-    expect(median).toBeLessThan(25);
-    expect(p95).toBeLessThan(80);
+    // Loose bounds that only catch a gross regression on shared machines (typical: ~2 ms median); the cache
+    // assertion below is what proves pages are sliced, not recomputed. Speed is measured in npm run bench.
+    expect(median).toBeLessThan(100);
+    expect(p95).toBeLessThan(400);
     // The result set was computed once: later pages only slice it.
     expect(sim.stats().resultCache.misses).toBe(1);
   });
