@@ -44,6 +44,13 @@ function readAlgorithm(reader: DerReader, pos: number, limit: number, what: stri
     algorithm.parametersTag = reader.tag;
     algorithm.parametersStart = reader.start;
     algorithm.parametersEnd = reader.end;
+    // Parameters are opaque to most algorithms, but must still be well-formed DER (as OpenSSL's decoder insists).
+    if ((reader.tag & 0x20) !== 0) {
+      reader.checkWellFormed(algorithm.parametersStart, end, 1, `${what} parameters`);
+      reader.tag = algorithm.parametersTag;
+      reader.start = algorithm.parametersStart;
+      reader.end = end;
+    }
   } else {
     algorithm.parametersTag = -1;
     algorithm.parametersStart = end;
@@ -94,6 +101,22 @@ function readPssParameters(reader: DerReader, start: number, end: number): PssPa
     pos = fieldEnd;
   }
   return { hash: hashName, maskGenHash, saltLength };
+}
+
+/** Validates the AlgorithmIdentifier at `pos` (the TBSCertificate's copy of the signature algorithm); returns its end. */
+export function checkAlgorithmIdentifier(
+  reader: DerReader,
+  pos: number,
+  limit: number,
+  what: string,
+): number {
+  try {
+    const end = readAlgorithm(reader, pos, limit, what);
+    algorithmOid(reader);
+    return end;
+  } catch (error) {
+    throw relabel(error, 'invalid-algorithm', what);
+  }
 }
 
 /** Reads the signature AlgorithmIdentifier at `pos`; returns its end in reader.end. */

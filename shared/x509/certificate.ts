@@ -1,7 +1,7 @@
 // parseCertificate: one pass over the DER with bounds checks everywhere, producing everything a finding needs.
 import { constants, createPublicKey, hash, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readPublicKeyInfo, readSignatureAlgorithm } from './algorithms';
+import { checkAlgorithmIdentifier, readPublicKeyInfo, readSignatureAlgorithm } from './algorithms';
 import { DerReader, TAG, describeTag } from './der';
 import { CertificateParseError, fail } from './errors';
 import { noExtensions, readExtensions } from './extensions';
@@ -162,8 +162,12 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const serialNumberNegative = reader.isNegativeInteger(serialStart);
 
   const tbsSignatureAt = serialEnd;
-  const tbsSignatureEnd = reader.expect(tbsSignatureAt, tbsEnd, TAG.SEQUENCE, 'TBSCertificate signature');
-  reader.expect(reader.start, tbsSignatureEnd, TAG.OID, 'TBSCertificate signature algorithm');
+  const tbsSignatureEnd = checkAlgorithmIdentifier(
+    reader,
+    tbsSignatureAt,
+    tbsEnd,
+    'TBSCertificate signature',
+  );
 
   const issuerAt = tbsSignatureEnd;
   const issuerEnd = reader.expect(issuerAt, tbsEnd, TAG.SEQUENCE, 'issuer');

@@ -52,10 +52,12 @@ export class CertificateParseError extends InputError {
  * wherever in it the DER went wrong); depth errors keep their reason.
  */
 export function relabel(error: unknown, reason: CertificateParseErrorReason, what: string): unknown {
-  if (!(error instanceof CertificateParseError) || error.reason === reason || error.reason === 'too-deep')
-    return error;
-  const detail = error.detail.startsWith(what) ? error.detail : `${what}: ${error.detail}`;
-  return new CertificateParseError(reason, error.offset, detail, { cause: error });
+  if (!(error instanceof CertificateParseError) || error.reason === 'too-deep') return error;
+  if (error.detail.startsWith(what))
+    return error.reason === reason
+      ? error
+      : new CertificateParseError(reason, error.offset, error.detail, { cause: error });
+  return new CertificateParseError(reason, error.offset, `${what}: ${error.detail}`, { cause: error });
 }
 
 /** Throws; typed `never` so callers read as control flow. */

@@ -116,6 +116,7 @@ function readGeneralName(reader: DerReader, pos: number, limit: number, out: Gen
       reader.header(valueAt, explicitEnd, 'otherName value');
       if (reader.end !== explicitEnd) fail('invalid-extension', reader.end, 'otherName: more than one value');
       const valueTag = reader.tag;
+      if ((valueTag & 0x20) !== 0) reader.checkWellFormed(reader.start, explicitEnd, 1, 'otherName value');
       let value: string;
       if (valueTag === TAG.UTF8_STRING) value = bytes.toString('utf8', reader.start, reader.end);
       else if (valueTag === 0x16) value = bytes.toString('latin1', reader.start, reader.end);
@@ -135,9 +136,11 @@ function readGeneralName(reader: DerReader, pos: number, limit: number, out: Gen
       break;
     }
     case 0xa3:
+      reader.checkWellFormed(start, end, 1, 'x400Address');
       out.push({ type: 'x400Address', value: `#${reader.upperHex(pos, end)}`, oid: null });
       break;
     case 0xa5:
+      reader.checkWellFormed(start, end, 1, 'ediPartyName');
       out.push({ type: 'ediPartyName', value: `#${reader.upperHex(pos, end)}`, oid: null });
       break;
     default:
@@ -308,6 +311,7 @@ function readCertificatePolicies(reader: DerReader, start: number, end: number):
       const qualifiersEnd = reader.expect(oidEnd, informationEnd, TAG.SEQUENCE, 'policyQualifiers');
       if (qualifiersEnd !== informationEnd)
         fail('invalid-extension', qualifiersEnd, 'PolicyInformation: data after the qualifiers');
+      reader.checkWellFormed(reader.start, qualifiersEnd, 1, 'policyQualifiers');
     }
     pos = informationEnd;
   }
