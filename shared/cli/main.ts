@@ -1,6 +1,7 @@
 // kfsensor: the command-line front door. Subcommands register here; each lives in its own module.
 import { Command, CommanderError } from 'commander';
 import { SensorError } from '#shared/errors';
+import { registerInspectCommand } from './inspect-command';
 import { registerSimulatorCommand } from './simulator-command';
 
 export const EXIT = { ok: 0, other: 1, config: 2, auth: 3, partial: 4 } as const;
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSimulatorCommand(program);
+  registerInspectCommand(program);
   return program;
 }
 
