@@ -98,6 +98,28 @@ function checkSelfSignature(input: SelfSignatureInput): SelfSignatureCheck {
   }
 }
 
+interface SelfSignatureState {
+  check: SelfSignatureCheck | null;
+  input: SelfSignatureInput | null;
+}
+
+const NOT_SELF_ISSUED: SelfSignatureState = { check: 'not-self-issued', input: null };
+
+function resolveSelfSignature(state: SelfSignatureState): SelfSignatureCheck {
+  if (state.check === null) {
+    state.check = checkSelfSignature(state.input as SelfSignatureInput);
+    state.input = null;
+  }
+  return state.check;
+}
+
+/** A private copy (pooled allocation, one memcpy): the caller may reuse its buffer before selfSigned is read. */
+function copyOf(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafe(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
 function asBuffer(der: Uint8Array): Buffer {
   return Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
 }
@@ -221,27 +243,22 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const authorityKeyIdentifier = fields.authorityKeyIdentifier;
   const subjectKeyIdentifier = fields.subjectKeyIdentifier;
   // Only self-issued certificates can be self-signed: keep a private copy of their DER until someone asks.
-  let pending: SelfSignatureInput | null = selfIssued
+  const selfSignature: SelfSignatureState = selfIssued
     ? {
-        der: Buffer.from(bytes),
-        tbsStart: tbsAt,
-        tbsEnd,
-        spkiStart: subjectEnd,
-        spkiEnd,
-        signatureStart,
-        signatureEnd,
-        signature: signatureAlgorithm,
-        keyFamily: publicKey.family,
+        check: null,
+        input: {
+          der: copyOf(bytes),
+          tbsStart: tbsAt,
+          tbsEnd,
+          spkiStart: subjectEnd,
+          spkiEnd,
+          signatureStart,
+          signatureEnd,
+          signature: signatureAlgorithm,
+          keyFamily: publicKey.family,
+        },
       }
-    : null;
-  let selfSignatureCheck: SelfSignatureCheck | null = selfIssued ? null : 'not-self-issued';
-  const resolveSelfSignature = (): SelfSignatureCheck => {
-    if (selfSignatureCheck === null) {
-      selfSignatureCheck = checkSelfSignature(pending as SelfSignatureInput);
-      pending = null;
-    }
-    return selfSignatureCheck;
-  };
+    : NOT_SELF_ISSUED;
 
   return {
     version,
@@ -276,7 +293,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     certificatePolicies: fields.certificatePolicies,
     selfIssued,
     get selfSigned(): boolean {
-      const check = resolveSelfSignature();
+      const check = resolveSelfSignature(selfSignature);
       // Without a verdict, trust the key identifiers unless they name a different key.
       return (
         check === 'verified' ||
@@ -285,7 +302,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       );
     },
     get selfSignatureCheck(): SelfSignatureCheck {
-      return resolveSelfSignature();
+      return resolveSelfSignature(selfSignature);
     },
   };
 }

@@ -41,13 +41,13 @@ function escapeAscii(c: number, position: number): string {
     case 0x23:
       return position === FIRST ? '\\#' : '#';
     default:
-      if (c < 0x20 || c === 0x7f) return `\\${UPPER_HEX[c >> 4]}${UPPER_HEX[c & 15]}`;
+      if (c < 0x20 || c === 0x7f) return `\\${UPPER_HEX.charAt(c >> 4)}${UPPER_HEX.charAt(c & 15)}`;
       return String.fromCharCode(c);
   }
 }
 
 function escapeByte(byte: number): string {
-  return `\\${UPPER_HEX[byte >> 4]}${UPPER_HEX[byte & 15]}`;
+  return `\\${UPPER_HEX.charAt(byte >> 4)}${UPPER_HEX.charAt(byte & 15)}`;
 }
 
 /** A code point as OpenSSL's do_buf emits it: UTF-8 bytes, each above 0x7F as \XX; surrogates and > U+10FFFF vanish. */
@@ -82,15 +82,15 @@ function positionOf(index: number, count: number): number {
 function dumpValue(reader: DerReader, tlvStart: number, tag: number, start: number, end: number): string {
   if ((tag & 0x20) !== 0) return `#${reader.upperHex(tlvStart, end)}`;
   const length = end - start;
-  let header = UPPER_HEX[tag >> 4]! + UPPER_HEX[tag & 15]!;
+  let header = UPPER_HEX.charAt(tag >> 4) + UPPER_HEX.charAt(tag & 15);
   if (length < 0x80) {
-    header += UPPER_HEX[length >> 4]! + UPPER_HEX[length & 15]!;
+    header += UPPER_HEX.charAt(length >> 4) + UPPER_HEX.charAt(length & 15);
   } else {
     let octets = '';
     let count = 0;
     for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) {
       const byte = rest & 0xff;
-      octets = UPPER_HEX[byte >> 4]! + UPPER_HEX[byte & 15]! + octets;
+      octets = UPPER_HEX.charAt(byte >> 4) + UPPER_HEX.charAt(byte & 15) + octets;
       count++;
     }
     header += `8${count}${octets}`;
@@ -261,10 +261,14 @@ function readName(reader: DerReader, start: number, end: number, what: string): 
     rdn++;
     pos = setEnd;
   }
+  // OpenSSL prints the last attribute first; "+" joins attributes of one RDN, "," separates RDNs.
   let rfc4514 = '';
+  let previousRdn = -1;
   for (let i = attributes.length - 1; i >= 0; i--) {
-    if (i !== attributes.length - 1) rfc4514 += attributes[i]!.rdn === attributes[i + 1]!.rdn ? '+' : ',';
-    rfc4514 += pieces[i];
+    const rdn = (attributes[i] as NameAttribute).rdn;
+    if (previousRdn !== -1) rfc4514 += rdn === previousRdn ? '+' : ',';
+    rfc4514 += pieces[i] as string;
+    previousRdn = rdn;
   }
   return { rfc4514, attributes };
 }

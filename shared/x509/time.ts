@@ -9,6 +9,10 @@ function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
+function twoDigits(bytes: Buffer, at: number): number {
+  return ((bytes[at] as number) - 0x30) * 10 + ((bytes[at + 1] as number) - 0x30);
+}
+
 /**
  * Reads the Time element at `pos` and returns it as ISO 8601 ("2049-12-31T23:59:59Z"); leaves the element's end in
  * reader.end. Fractional seconds, offsets, missing seconds and out-of-range fields are all 'invalid-time'.
@@ -35,23 +39,22 @@ export function readTime(reader: DerReader, pos: number, limit: number, what: st
     if (c < 0x30 || c > 0x39)
       fail('invalid-time', i, `${what}: "${bytes.toString('latin1', start, end)}" has a non-digit`);
   }
-  const two = (at: number) => ((bytes[at] as number) - 0x30) * 10 + ((bytes[at + 1] as number) - 0x30);
   let year: number;
   let at = start;
   if (digits === 12) {
     // RFC 5280 4.1.2.5.1: YY >= 50 is 19YY, otherwise 20YY.
-    const yy = two(at);
+    const yy = twoDigits(bytes, at);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
     at += 2;
   } else {
-    year = two(at) * 100 + two(at + 2);
+    year = twoDigits(bytes, at) * 100 + twoDigits(bytes, at + 2);
     at += 4;
   }
-  const month = two(at);
-  const day = two(at + 2);
-  const hour = two(at + 4);
-  const minute = two(at + 6);
-  const second = two(at + 8);
+  const month = twoDigits(bytes, at);
+  const day = twoDigits(bytes, at + 2);
+  const hour = twoDigits(bytes, at + 4);
+  const minute = twoDigits(bytes, at + 6);
+  const second = twoDigits(bytes, at + 8);
   const monthDays = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
   if (month < 1 || month > 12 || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) {
     fail(
