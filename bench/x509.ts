@@ -1,40 +1,13 @@
 // Certificate reader benchmark: per-certificate cost on the system CA bundle against node:crypto and @peculiar/x509
 // measured in the same run, plus a million streamed parses to show memory stays flat.
+// @peculiar/x509's tsyringe dependency needs the Reflect metadata API.
+import 'reflect-metadata';
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseCertificate, pemToDers } from '#shared/x509/index';
 import type { Row } from './report';
 
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-
-/** @peculiar/x509 needs Reflect metadata (tsyringe) and the repository ships no polyfill: a minimal one. */
-function installReflectMetadata(): void {
-  interface ReflectWithMetadata {
-    getMetadata?: (key: unknown, target: object) => unknown;
-    getOwnMetadata?: (key: unknown, target: object) => unknown;
-    defineMetadata?: (key: unknown, value: unknown, target: object) => void;
-  }
-  const reflect = Reflect as unknown as ReflectWithMetadata;
-  if (reflect.getMetadata) return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  reflect.getOwnMetadata = (key, target) => store.get(target)?.get(key);
-  reflect.getMetadata = (key, target) => {
-    for (
-      let current: object | null = target;
-      current;
-      current = Object.getPrototypeOf(current) as object | null
-    ) {
-      const entries = store.get(current);
-      if (entries?.has(key)) return entries.get(key);
-    }
-    return undefined;
-  };
-  reflect.defineMetadata = (key, value, target) => {
-    let entries = store.get(target);
-    if (!entries) store.set(target, (entries = new Map()));
-    entries.set(key, value);
-  };
-}
 
 interface Timing {
   medianUs: number;
@@ -121,7 +94,6 @@ export async function benchX509(options: { streamedParses?: number } = {}): Prom
   const first = stream.rssMiB[0] ?? 0;
   const last = stream.rssMiB[stream.rssMiB.length - 1] ?? 0;
 
-  installReflectMetadata();
   const peculiar = await import('@peculiar/x509');
 
   const reader = timePerCertificate(ders, 200, readEverything);

@@ -1,5 +1,7 @@
 // Generator tests: reproducible output, Command attributes that agree with the DER (read back by @peculiar/x509,
 // node:crypto and the openssl CLI), a CA hierarchy whose signatures verify, and the mix and option rules.
+// @peculiar/x509's tsyringe dependency needs the Reflect metadata API.
+import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate as NodeX509Certificate, createHash, createPublicKey, verify } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist';
@@ -25,35 +27,9 @@ import { generateJsonLinesParallel } from '#shared/simulator/generator/parallel'
 
 const DAY = 86_400_000;
 
-// @peculiar/x509 needs a Reflect metadata polyfill (tsyringe checks for Reflect.getMetadata) and none is installed;
-// this is the small subset tsyringe calls. It must be in place before the library is first imported.
-function installReflectMetadataShim(): void {
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const bucket = (target: object): Map<unknown, unknown> => {
-    let entries = store.get(target);
-    if (!entries) {
-      entries = new Map();
-      store.set(target, entries);
-    }
-    return entries;
-  };
-  Object.assign(Reflect, {
-    defineMetadata: (key: unknown, value: unknown, target: object) => bucket(target).set(key, value),
-    getOwnMetadata: (key: unknown, target: object) => store.get(target)?.get(key),
-    getMetadata: (key: unknown, target: object) => {
-      for (let at: object | null = target; at; at = Reflect.getPrototypeOf(at)) {
-        const value = store.get(at)?.get(key);
-        if (value !== undefined) return value;
-      }
-      return undefined;
-    },
-  });
-}
-
 let x509: typeof PeculiarX509;
 
 beforeAll(async () => {
-  installReflectMetadataShim();
   x509 = await import('@peculiar/x509');
 });
 

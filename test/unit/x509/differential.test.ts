@@ -1,7 +1,7 @@
 // Differential test: every field the reader extracts, compared with `openssl x509` and @peculiar/x509 on hundreds of
 // certificates (system CA bundle, openssl-made corpus, hand-crafted edge cases, the simulator's generator). Zero
 // mismatches allowed; where the forms differ (dates, serial signs, OpenSSL's long names) both sides are normalised.
-import '#test/fixtures/x509/reflect-shim';
+import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AsnConvert } from '@peculiar/asn1-schema';
