@@ -4,6 +4,7 @@ import type { CommandCertificate } from '#shared/keyfactor/model';
 import { generateInventory, measureGenerationRate } from '#shared/simulator/generator/index';
 import { measureParallelGenerationRate } from '#shared/simulator/generator/parallel';
 import { benchClient } from './client';
+import { benchX509 } from './x509';
 import { peakRssMiB, printTable, type Row } from './report';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -38,6 +39,10 @@ function sections(scale: number): Section[] {
           },
         ];
       },
+    },
+    {
+      name: 'x509: certificate reader on the system CA bundle vs node:crypto and @peculiar/x509',
+      run: () => benchX509({ streamedParses: 1_000_000 * scale }),
     },
     {
       name: `client: paging ${20_000 * scale} certificates from the simulator (1,000 per page, loopback)`,
