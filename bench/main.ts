@@ -4,6 +4,7 @@ import type { CommandCertificate } from '#shared/keyfactor/model';
 import { generateInventory, measureGenerationRate } from '#shared/simulator/generator/index';
 import { measureParallelGenerationRate } from '#shared/simulator/generator/parallel';
 import { benchClient } from './client';
+import { benchFindings } from './findings';
 import { benchX509 } from './x509';
 import { peakRssMiB, printTable, type Row } from './report';
 
@@ -43,6 +44,10 @@ function sections(scale: number): Section[] {
     {
       name: 'x509: certificate reader on the system CA bundle vs node:crypto and @peculiar/x509',
       run: () => benchX509({ streamedParses: 1_000_000 * scale }),
+    },
+    {
+      name: 'findings: analyseCertificate (parse + finding + rules) on generated certificates',
+      run: () => benchFindings(),
     },
     {
       name: `client: paging ${20_000 * scale} certificates from the simulator (1,000 per page, loopback)`,
