@@ -23,7 +23,7 @@ import {
   commandCertificate,
   craftCertificate,
   tlsServerExtensions,
-} from '#shared/findings/testing/craft';
+} from '#test/support/findings/craft';
 import {
   TEST_CONTEXT,
   analyseChecked,
@@ -31,7 +31,7 @@ import {
   analyseDerChecked,
   assertSchemaValid,
   ruleIds,
-} from '#shared/findings/testing/harness';
+} from '#test/support/findings/harness';
 
 interface Analysed {
   certificate: CommandCertificate;

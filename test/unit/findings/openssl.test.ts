@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisContext } from '#shared/findings/index';
-import { commandCertificate } from '#shared/findings/testing/craft';
-import { TEST_CONTEXT, analyseChecked, ruleIds, ruleResult } from '#shared/findings/testing/harness';
+import { commandCertificate } from '#test/support/findings/craft';
+import { TEST_CONTEXT, analyseChecked, ruleIds, ruleResult } from '#test/support/findings/harness';
 
 let directory = '';
 // openssl stamps notBefore with the real clock, so these findings are judged against it too.

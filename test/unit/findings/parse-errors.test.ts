@@ -2,7 +2,7 @@
 // and the certificate keeps its identity and Command's attributes.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { commandCertificate, craftCertificate, opaqueSpki } from '#shared/findings/testing/craft';
+import { commandCertificate, craftCertificate, opaqueSpki } from '#test/support/findings/craft';
 import {
   TEST_CONTEXT,
   analyseChecked,
@@ -10,7 +10,7 @@ import {
   analyseDerChecked,
   ruleIds,
   ruleResult,
-} from '#shared/findings/testing/harness';
+} from '#test/support/findings/harness';
 import type { Finding } from '#shared/findings/index';
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');

@@ -1,8 +1,8 @@
 // PQC readiness (analysis.pqc) and KFS-PQC-001: classes, CycloneDX levels, classical strength, severity tiers.
 import { describe, expect, it } from 'vitest';
 import { ellipticCurveStrength, finiteFieldStrength } from '#shared/findings/index';
-import { PQC_OIDS, craftCertificate, dsaSpki, keyUsage, opaqueSpki } from '#shared/findings/testing/craft';
-import { analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+import { PQC_OIDS, craftCertificate, dsaSpki, keyUsage, opaqueSpki } from '#test/support/findings/craft';
+import { analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 describe('analysis.pqc', () => {
   it.each([

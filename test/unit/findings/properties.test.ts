@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyseCertificate } from '#shared/findings/index';
 import type { Finding } from '#shared/findings/index';
-import { commandCertificate } from '#shared/findings/testing/craft';
-import { TEST_CONTEXT, analyseChecked, analyseDerChecked } from '#shared/findings/testing/harness';
+import { commandCertificate } from '#test/support/findings/craft';
+import { TEST_CONTEXT, analyseChecked, analyseDerChecked } from '#test/support/findings/harness';
 import { generateSimulatedCertificates } from '#shared/simulator/generator/index';
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');

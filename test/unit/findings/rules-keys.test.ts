@@ -8,8 +8,8 @@ import {
   opaqueSpki,
   PQC_OIDS,
   rsaSpki,
-} from '#shared/findings/testing/craft';
-import { analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+} from '#test/support/findings/craft';
+import { analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 describe('KFS-KEY-001 short RSA key', () => {
   it('is critical below 1024 bits and names the size and strength', () => {

@@ -1,8 +1,8 @@
 // KFS-REV-001: revocation as Command reports it, with the reason name and deployment raising the severity.
 import { describe, expect, it } from 'vitest';
 import { revocationReason } from '#shared/findings/rules/index';
-import { commandCertificate, craftCertificate } from '#shared/findings/testing/craft';
-import { analyseChecked, analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+import { commandCertificate, craftCertificate } from '#test/support/findings/craft';
+import { analyseChecked, analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 const STORE = {
   StoreMachine: 'web01',

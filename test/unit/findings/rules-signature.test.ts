@@ -1,7 +1,7 @@
 // KFS-SIG-001: weak signature hashes fire on leaves and intermediates, never on self-signed roots.
 import { describe, expect, it } from 'vitest';
-import { caExtensions, craftCertificate, tlsServerExtensions } from '#shared/findings/testing/craft';
-import { analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+import { caExtensions, craftCertificate, tlsServerExtensions } from '#test/support/findings/craft';
+import { analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 describe('KFS-SIG-001 weak signature hash', () => {
   it('is high for SHA-1 on a CA-issued leaf and names the algorithm', () => {

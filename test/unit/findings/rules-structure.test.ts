@@ -7,8 +7,8 @@ import {
   craftCertificate,
   keyUsage,
   tlsServerExtensions,
-} from '#shared/findings/testing/craft';
-import { analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+} from '#test/support/findings/craft';
+import { analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 describe('KFS-STR-001 serial number out of range', () => {
   it('is medium for a negative serial, which still parses', () => {

@@ -10,8 +10,8 @@ import {
   keyUsage,
   subjectAltName,
   tlsServerExtensions,
-} from '#shared/findings/testing/craft';
-import { analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+} from '#test/support/findings/craft';
+import { analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 describe('KFS-CRT-001 self-signed end-entity certificate', () => {
   it('fires for a self-signed leaf and names its subject', () => {

@@ -1,12 +1,7 @@
 // Validity rules (KFS-VAL-001..004) with dates placed on either side of each boundary, relative to a fixed clock.
 import { describe, expect, it } from 'vitest';
-import {
-  TEST_NOW,
-  craftCertificate,
-  tlsServerExtensions,
-  caExtensions,
-} from '#shared/findings/testing/craft';
-import { TEST_CONTEXT, analyseCrafted, ruleResult } from '#shared/findings/testing/harness';
+import { TEST_NOW, craftCertificate, tlsServerExtensions, caExtensions } from '#test/support/findings/craft';
+import { TEST_CONTEXT, analyseCrafted, ruleResult } from '#test/support/findings/harness';
 
 const DAY = 86_400_000;
 const at = (days: number) => new Date(TEST_NOW.getTime() + days * DAY);

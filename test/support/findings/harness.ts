@@ -1,12 +1,12 @@
 // Test-only harness: analyse through the public API and fail loudly on any finding the JSON Schema rejects, so
 // every finding a test produces is schema-checked.
 import type { CommandCertificate } from '#shared/keyfactor/model';
-import { analyseCertificate, analyseDer } from '../analyse';
-import type { AnalysisContext } from '../context';
-import type { RuleResult } from '../types';
-import type { Finding } from '../types';
-import { createFindingValidator } from '../schema';
-import type { FindingValidator } from '../schema';
+import { analyseCertificate, analyseDer } from '#shared/findings/analyse';
+import type { AnalysisContext } from '#shared/findings/context';
+import type { RuleResult } from '#shared/findings/types';
+import type { Finding } from '#shared/findings/types';
+import { createFindingValidator } from '#shared/findings/schema';
+import type { FindingValidator } from '#shared/findings/schema';
 import { TEST_NOW, commandCertificate } from './craft';
 
 export const TEST_CONTEXT: AnalysisContext = {
