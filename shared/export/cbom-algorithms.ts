@@ -2,13 +2,19 @@
 import { assessPublicKey } from '#shared/findings/index';
 import type { PqcAssessment, PublicKeySection, SignatureSection } from '#shared/findings/index';
 import type { KeyFamily } from '#shared/x509/index';
+import type { CryptoFunction, CryptoPadding, CryptoPrimitive } from './cbom-crypto';
 
 /** CycloneDX 1.6 cryptoProperties.algorithmProperties.primitive (the values this exporter can produce). */
-export type CbomPrimitive = 'signature' | 'pke' | 'kem' | 'key-agree' | 'unknown';
+export type CbomPrimitive = Extract<CryptoPrimitive, 'signature' | 'pke' | 'kem' | 'key-agree' | 'unknown'>;
 
 /** CycloneDX 1.6 cryptoProperties.algorithmProperties.cryptoFunctions (the values this exporter can produce). */
-export type CbomCryptoFunction =
-  'sign' | 'verify' | 'encrypt' | 'decrypt' | 'encapsulate' | 'decapsulate' | 'keyderive';
+export type CbomCryptoFunction = Extract<
+  CryptoFunction,
+  'sign' | 'verify' | 'encrypt' | 'decrypt' | 'encapsulate' | 'decapsulate' | 'keyderive' | 'unknown'
+>;
+
+/** CycloneDX 1.6 cryptoProperties.algorithmProperties.padding (the values this exporter can produce). */
+export type CbomPadding = Extract<CryptoPadding, 'pkcs1v15' | 'other'>;
 
 /** One algorithm component's content; equal names always describe equal algorithms. */
 export interface CbomAlgorithm {
@@ -17,6 +23,11 @@ export interface CbomAlgorithm {
   parameterSetIdentifier: string | null;
   curve: string | null;
   cryptoFunctions: readonly CbomCryptoFunction[];
+  /**
+   * Only where the identifier fixes it: PKCS#1 v1.5 for the sha*WithRSAEncryption signatures, 'other' for RSASSA-PSS
+   * (the 1.6 enum has no PSS). Null for everything else, an rsaEncryption key included (it may be used with any).
+   */
+  padding: CbomPadding | null;
   /** Bits of classical security; null when the identifier alone does not fix it. */
   classicalSecurityLevel: number | null;
   /** NIST PQC category 0-5 (0: none); null when the algorithm is unknown. */
@@ -28,8 +39,17 @@ const SIGN_VERIFY: readonly CbomCryptoFunction[] = Object.freeze(['sign', 'verif
 const RSA_FUNCTIONS: readonly CbomCryptoFunction[] = Object.freeze(['encrypt', 'decrypt', 'sign', 'verify']);
 const KEM_FUNCTIONS: readonly CbomCryptoFunction[] = Object.freeze(['encapsulate', 'decapsulate']);
 const AGREEMENT_FUNCTIONS: readonly CbomCryptoFunction[] = Object.freeze(['keyderive']);
+const UNKNOWN_FUNCTIONS: readonly CbomCryptoFunction[] = Object.freeze(['unknown']);
 
 const RSASSA_PSS_OID = '1.2.840.113549.1.1.10';
+/** rsaEncryption: a key OID, which some old certificates put where the signature algorithm belongs. */
+const RSA_ENCRYPTION_OID = '1.2.840.113549.1.1.1';
+/** RSASSA-PSS and RFC 8702's id-RSASSA-PSS-SHAKE128/256; every other RSA signature OID is PKCS#1 v1.5. */
+const PSS_SIGNATURE_OIDS: ReadonlySet<string> = new Set([
+  RSASSA_PSS_OID,
+  '1.3.6.1.5.5.7.6.30',
+  '1.3.6.1.5.5.7.6.31',
+]);
 /** SEC 1 id-ecDH and id-ecMQV: EC keys restricted to key agreement. */
 const EC_AGREEMENT_OIDS: ReadonlySet<string> = new Set(['1.3.132.1.12', '1.3.132.1.13']);
 
@@ -88,6 +108,7 @@ function selfDescribingAlgorithm(
       parameterSetIdentifier: null,
       curve,
       cryptoFunctions: agreement ? AGREEMENT_FUNCTIONS : SIGN_VERIFY,
+      padding: null,
       ...levels(assessFamily(family, null)),
       oid,
     };
@@ -101,6 +122,7 @@ function selfDescribingAlgorithm(
     parameterSetIdentifier: parameterSet === null ? null : parameterSetIdentifier(family, parameterSet),
     curve: null,
     cryptoFunctions: family === 'ML-KEM' ? KEM_FUNCTIONS : SIGN_VERIFY,
+    padding: null,
     ...levels(assessFamily(family, name)),
     oid,
   };
@@ -138,6 +160,7 @@ export function keyAlgorithm(key: PublicKeySection, pqc: PqcAssessment | null): 
   const common = {
     curve: null,
     parameterSetIdentifier: bits === null ? null : String(bits),
+    padding: null,
     oid: key.algorithm_oid,
   };
   switch (key.algorithm) {
@@ -148,6 +171,7 @@ export function keyAlgorithm(key: PublicKeySection, pqc: PqcAssessment | null): 
             name: sized('RSASSA-PSS', bits),
             primitive: 'signature',
             cryptoFunctions: SIGN_VERIFY,
+            padding: 'other',
             ...levels(pqc),
           }
         : {
@@ -190,7 +214,7 @@ export function keyAlgorithm(key: PublicKeySection, pqc: PqcAssessment | null): 
         ...common,
         name: key.algorithm_name,
         primitive: 'unknown',
-        cryptoFunctions: [],
+        cryptoFunctions: UNKNOWN_FUNCTIONS,
         ...levels(pqc),
       };
   }
@@ -201,6 +225,11 @@ function pssName(signature: SignatureSection): string {
   const pss = signature.pss;
   if (pss === null) return `RSASSA-PSS-${signature.hash}`;
   return `RSASSA-PSS-${pss.hash}-MGF1-${pss.mask_gen_hash}-salt-${pss.salt_length}`;
+}
+
+function rsaSignaturePadding(signature: SignatureSection): CbomPadding | null {
+  if (signature.algorithm !== 'RSA' || signature.algorithm_oid === RSA_ENCRYPTION_OID) return null;
+  return signature.pss !== null || PSS_SIGNATURE_OIDS.has(signature.algorithm_oid) ? 'other' : 'pkcs1v15';
 }
 
 /**
@@ -220,7 +249,8 @@ export function signatureAlgorithm(signature: SignatureSection): CbomAlgorithm {
     primitive: known ? 'signature' : 'unknown',
     parameterSetIdentifier: null,
     curve: null,
-    cryptoFunctions: known ? SIGN_VERIFY : [],
+    cryptoFunctions: known ? SIGN_VERIFY : UNKNOWN_FUNCTIONS,
+    padding: rsaSignaturePadding(signature),
     classicalSecurityLevel: null,
     // Every classical family falls to Shor's algorithm; only the unknown ones are left unassessed.
     nistQuantumSecurityLevel: known ? 0 : null,
