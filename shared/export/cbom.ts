@@ -9,34 +9,6 @@ import type { CbomAlgorithm } from './cbom-algorithms';
 import { CryptoAssetComponent, attachCryptoProperties } from './cbom-crypto';
 import type { CryptoProperties, NormalizedCryptoBom } from './cbom-crypto';
 
-/**
- * @deprecated The property names under which the crypto fields travelled before the exporter attached real
- * `cryptoProperties`. Nothing writes them any more; kept only so that existing imports (the re-export in
- * shared/export/index.ts) still compile.
- */
-export const CRYPTO_PROPERTY = Object.freeze({
-  assetType: 'kfsensor:crypto:assetType',
-  oid: 'kfsensor:crypto:oid',
-  primitive: 'kfsensor:crypto:algorithmProperties:primitive',
-  parameterSetIdentifier: 'kfsensor:crypto:algorithmProperties:parameterSetIdentifier',
-  curve: 'kfsensor:crypto:algorithmProperties:curve',
-  cryptoFunctions: 'kfsensor:crypto:algorithmProperties:cryptoFunctions',
-  classicalSecurityLevel: 'kfsensor:crypto:algorithmProperties:classicalSecurityLevel',
-  nistQuantumSecurityLevel: 'kfsensor:crypto:algorithmProperties:nistQuantumSecurityLevel',
-  subjectName: 'kfsensor:crypto:certificateProperties:subjectName',
-  issuerName: 'kfsensor:crypto:certificateProperties:issuerName',
-  notValidBefore: 'kfsensor:crypto:certificateProperties:notValidBefore',
-  notValidAfter: 'kfsensor:crypto:certificateProperties:notValidAfter',
-  signatureAlgorithmRef: 'kfsensor:crypto:certificateProperties:signatureAlgorithmRef',
-  subjectPublicKeyRef: 'kfsensor:crypto:certificateProperties:subjectPublicKeyRef',
-  certificateFormat: 'kfsensor:crypto:certificateProperties:certificateFormat',
-  certificateExtension: 'kfsensor:crypto:certificateProperties:certificateExtension',
-  materialType: 'kfsensor:crypto:relatedCryptoMaterialProperties:type',
-  materialId: 'kfsensor:crypto:relatedCryptoMaterialProperties:id',
-  materialSize: 'kfsensor:crypto:relatedCryptoMaterialProperties:size',
-  materialAlgorithmRef: 'kfsensor:crypto:relatedCryptoMaterialProperties:algorithmRef',
-});
-
 /** What the finding adds beyond CycloneDX's crypto fields. */
 export const FINDING_PROPERTY = Object.freeze({
   id: 'kfsensor:finding:id',
