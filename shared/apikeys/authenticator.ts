@@ -1,0 +1,119 @@
+// Turns a presented token into an authorization decision, with a short per-token cache so scrypt is not paid per request.
+import { createHash, randomUUID } from 'node:crypto';
+import { permissionsOf } from './model';
+import type { AuthDecision, AuthRefusal } from './model';
+import type { ApiKeyStore, AuditLog, KeyHasher } from './ports';
+import { parseToken, ScryptKeyHasher } from './token';
+
+/** Refusals are remembered this long at most, so a key created or unlocked a moment ago is not refused for long. */
+export const NEGATIVE_CACHE_MS = 2_000;
+/** lastUsedAt is written at most this often per key, not on every request. */
+export const LAST_USED_INTERVAL_MS = 60_000;
+/** Bound on cached decisions, so a flood of random tokens cannot grow memory without limit. */
+export const MAX_CACHE_ENTRIES = 10_000;
+
+export interface ApiKeyAuthenticatorDeps {
+  store: ApiKeyStore;
+  audit: AuditLog;
+  /** Milliseconds since the epoch. */
+  clock?: () => number;
+  hasher?: KeyHasher;
+}
+
+interface CacheEntry {
+  decision: AuthDecision;
+  keyId: string | null;
+  until: number;
+}
+
+export class ApiKeyAuthenticator {
+  private readonly store: ApiKeyStore;
+  private readonly audit: AuditLog;
+  private readonly clock: () => number;
+  private readonly hasher: KeyHasher;
+  /** Keyed by a SHA-256 of the token, so the cache holds no usable credential. */
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly lastUseWritten = new Map<string, number>();
+
+  constructor(deps: ApiKeyAuthenticatorDeps) {
+    this.store = deps.store;
+    this.audit = deps.audit;
+    this.clock = deps.clock ?? Date.now;
+    this.hasher = deps.hasher ?? new ScryptKeyHasher();
+  }
+
+  async authenticate(token: string | undefined): Promise<AuthDecision> {
+    if (token === undefined || token === '') return this.refuse('missing', null);
+    const now = this.clock();
+    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.until > now) {
+      if (cached.decision.ok) {
+        await this.noteUse(cached.decision.keyId, now);
+        return cached.decision;
+      }
+      return this.refuse(cached.decision.reason, cached.keyId);
+    }
+    if (cached) this.cache.delete(cacheKey);
+
+    const parsed = parseToken(token);
+    if (!parsed) return this.refuse('malformed', null);
+    const record = await this.store.get(parsed.keyId);
+    let refusal: AuthRefusal | null = null;
+    if (!record) refusal = 'unknown';
+    else if (!(await this.hasher.verify(token, record.hash))) refusal = 'mismatch';
+    // Checked after the hash, so a locked key only tells a holder of the right token that it is locked.
+    else if (record.locked) refusal = 'locked';
+    if (refusal !== null || !record) {
+      const reason = refusal ?? 'unknown';
+      this.remember(cacheKey, {
+        decision: { ok: false, reason },
+        keyId: parsed.keyId,
+        until: now + NEGATIVE_CACHE_MS,
+      });
+      return this.refuse(reason, parsed.keyId);
+    }
+
+    const timeoutMs = record.reauthenticationTimeoutSeconds * 1000;
+    const decision: AuthDecision = {
+      ok: true,
+      keyId: record.keyId,
+      roles: [...record.roles],
+      permissions: [...permissionsOf(record.roles)],
+      cachedUntil: now + timeoutMs,
+    };
+    // Timeout 0 means every request re-reads the key, so a lock takes effect at once.
+    if (timeoutMs > 0) this.remember(cacheKey, { decision, keyId: record.keyId, until: now + timeoutMs });
+    await this.noteUse(record.keyId, now);
+    return decision;
+  }
+
+  private remember(cacheKey: string, entry: CacheEntry): void {
+    if (this.cache.size >= MAX_CACHE_ENTRIES) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(cacheKey, entry);
+  }
+
+  private async noteUse(keyId: string, now: number): Promise<void> {
+    const last = this.lastUseWritten.get(keyId);
+    if (last !== undefined && now - last < LAST_USED_INTERVAL_MS) return;
+    this.lastUseWritten.set(keyId, now);
+    await this.store.recordUse(keyId, new Date(now).toISOString());
+  }
+
+  private async refuse(reason: AuthRefusal, keyId: string | null): Promise<AuthDecision> {
+    await this.audit.append({
+      id: randomUUID(),
+      at: new Date(this.clock()).toISOString(),
+      action: 'authenticate',
+      actorKeyId: null,
+      targetKeyId: keyId,
+      outcome: 'refused',
+      reason,
+    });
+    return { ok: false, reason };
+  }
+}
