@@ -120,3 +120,36 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, pre
     throw new ApiKeyValidationError(toIssues(result.error, prefix), { cause: result.error });
   return result.data;
 }
+
+/** Stored records are read back through this schema, so a hand-edited or corrupted store fails loudly. */
+export const ApiKeyRecordSchema = z.object({
+  keyId: z.string().regex(KEY_ID_PATTERN),
+  description: z.string(),
+  roles: z.array(z.enum(ROLES)),
+  reauthenticationTimeoutSeconds: z.number().int().min(0),
+  locked: z.boolean(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  imported: z.boolean(),
+  hash: z.object({
+    algorithm: z.literal('scrypt'),
+    salt: z.string(),
+    hash: z.string(),
+    N: z.number().int().positive(),
+    r: z.number().int().positive(),
+    p: z.number().int().positive(),
+    keyLength: z.number().int().positive(),
+  }),
+  version: z.number().int().min(1),
+});
+
+export const AuditRecordSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  action: z.enum(['create', 'import', 'edit', 'lock', 'unlock', 'delete', 'authenticate']),
+  actorKeyId: z.string().nullable(),
+  targetKeyId: z.string().nullable(),
+  outcome: z.string(),
+  reason: z.string().optional(),
+});
