@@ -71,15 +71,27 @@ export interface ErrorBody {
   issues?: Issue[];
 }
 
-/** Converts zod-style issues (path arrays) into dotted paths such as `roles.0`. */
+/** Converts zod issues into dotted paths such as `roles.0`; each unrecognised key becomes its own issue. */
 export function toIssues(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  issues: readonly {
+    path: readonly PropertyKey[];
+    message: string;
+    code?: string;
+    keys?: readonly string[];
+  }[],
   prefix?: string,
 ): Issue[] {
-  return issues.map((issue) => {
-    const parts = [...(prefix ? [prefix] : []), ...issue.path.map((p) => String(p))];
-    return { path: parts.join('.'), message: issue.message };
-  });
+  const out: Issue[] = [];
+  for (const issue of issues) {
+    const base = [...(prefix ? [prefix] : []), ...issue.path.map((p) => String(p))];
+    if (issue.code === 'unrecognized_keys' && issue.keys) {
+      for (const key of issue.keys)
+        out.push({ path: [...base, key].join('.'), message: 'is not a field that can be set' });
+    } else {
+      out.push({ path: base.join('.'), message: issue.message });
+    }
+  }
+  return out;
 }
 
 /** The status and body for any thrown value; unknown errors never leak their message. */

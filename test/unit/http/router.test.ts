@@ -128,7 +128,7 @@ describe('router', () => {
     });
     expect(body.status).toBe(400);
     const paths = (body.body as { issues: { path: string }[] }).issues.map((i) => i.path).sort();
-    expect(paths).toEqual(['', 'name', 'tags.1']);
+    expect(paths).toEqual(['extra', 'name', 'tags.1']);
     const query = await call({
       method: 'POST',
       path: '/v1/widgets',

@@ -1,0 +1,38 @@
+// API Lambda (API Gateway REST proxy): the /v3 routes over the API-key service; the caller comes from the authorizer.
+import { ApiKeyService } from '#shared/apikeys/index';
+import { apiConfigFromEnv, dynamoBackendFromEnv } from '#shared/api/config';
+import { classifyApiKeyError, createApiRoutes } from '#shared/api/routes';
+import { callerOf } from '#shared/http/caller';
+import { createHttpHandler, type HttpHandler } from '#shared/http/lambda';
+import { DEFAULT_BODY_LIMIT_BYTES } from '#shared/http/request';
+import { createRouter } from '#shared/http/router';
+import { jsonLogger, type Logger } from '#shared/logging';
+
+export interface ApiHandlerDeps {
+  service: ApiKeyService;
+  logger?: Logger;
+  bodyLimitBytes?: number;
+}
+
+export function createApiHandler(deps: ApiHandlerDeps): HttpHandler {
+  const logger = deps.logger ?? jsonLogger({ service: 'api' });
+  const router = createRouter(createApiRoutes(deps.service), {
+    caller: callerOf,
+    bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  });
+  return createHttpHandler({ router, logger, classify: classifyApiKeyError });
+}
+
+function handlerFromEnv(): HttpHandler {
+  const config = apiConfigFromEnv();
+  const service = new ApiKeyService(dynamoBackendFromEnv(config));
+  return createApiHandler({ service, logger: jsonLogger({ service: 'api', level: config.LOG_LEVEL }) });
+}
+
+let fromEnv: HttpHandler | undefined;
+
+/**
+ * The deployed entry point. Built on the first invocation of a container (its cold start) and reused after, so
+ * config is validated and SDK clients created once; importing this module for createApiHandler reads no env.
+ */
+export const handler: HttpHandler = (event, context) => (fromEnv ??= handlerFromEnv())(event, context);
