@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { SensorError } from '#shared/errors';
 import { registerInspectCommand } from './inspect-command';
+import { registerKeysCommand } from './keys-command';
 import { registerSimulatorCommand } from './simulator-command';
 
 export const EXIT = { ok: 0, other: 1, config: 2, auth: 3, partial: 4 } as const;
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSimulatorCommand(program);
   registerInspectCommand(program);
+  registerKeysCommand(program);
   return program;
 }
 

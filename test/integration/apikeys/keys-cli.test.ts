@@ -1,0 +1,99 @@
+// `kfsensor keys` as an operator runs it: a real process, a temporary state directory, the token printed exactly once.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN_PATTERN } from '#shared/apikeys/index';
+
+const bin = path.resolve(import.meta.dirname, '../../../bin/kfsensor.js');
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'keys', ...args], { env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+let stateDir: string;
+let xdg: string;
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(tmpdir(), 'kfsensor-keys-cli-'));
+  xdg = await mkdtemp(path.join(tmpdir(), 'kfsensor-keys-xdg-'));
+});
+
+afterAll(async () => {
+  await rm(stateDir, { recursive: true, force: true });
+  await rm(xdg, { recursive: true, force: true });
+});
+
+describe('kfsensor keys', () => {
+  it('prints the token alone on stdout, the details on stderr, and stores only a hash', async () => {
+    const created = await run([
+      'create',
+      '--role',
+      'ScanManager',
+      '--role',
+      'Auditor',
+      '--key-id',
+      'nightly',
+      '--description',
+      'nightly scans',
+      '--reauth-timeout',
+      '30',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(created.code).toBe(0);
+    const token = created.out.trim();
+    expect(token).toMatch(TOKEN_PATTERN);
+    expect(created.out).toBe(`${token}\n`);
+    expect(created.err).toContain('nightly scans');
+    expect(created.err).not.toContain(token);
+    for (const file of await readdir(stateDir)) {
+      expect(await readFile(path.join(stateDir, file), 'utf8')).not.toContain(token.slice(-43));
+    }
+
+    const listed = await run(['list', '--state-dir', stateDir]);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/^nightly\tScanManager,Auditor\tno\t30\t/m);
+    expect(listed.out).not.toContain(token.slice(-43));
+  });
+
+  it('refuses an unknown role and a duplicate id with a usage exit code', async () => {
+    const unknown = await run(['create', '--role', 'Root', '--state-dir', stateDir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('"Root"');
+    const duplicate = await run([
+      'create',
+      '--role',
+      'Auditor',
+      '--key-id',
+      'nightly',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.err).toContain('already exists');
+    expect(duplicate.out).toBe('');
+  });
+
+  it('uses $XDG_DATA_HOME/kfsensor when no state directory is given', async () => {
+    const created = await run(['create', '--role', 'Auditor', '--key-id', 'xdg-key'], { XDG_DATA_HOME: xdg });
+    expect(created.code).toBe(0);
+    expect(await readdir(path.join(xdg, 'kfsensor'))).toContain('apikeys.json');
+    expect((await run(['list'], { XDG_DATA_HOME: xdg })).out).toContain('xdg-key');
+  });
+});
