@@ -200,7 +200,11 @@ export class ApiKeyService {
 
   /** Changes description, roles and/or reauthentication timeout; any other field is a validation error. */
   async edit(actorKeyId: string, keyId: string, patch: EditApiKeyInput): Promise<ApiKeyView> {
-    const changes: ApiKeyChanges = parseOrThrow(EditSchema, patch);
+    const parsed = parseOrThrow(EditSchema, patch);
+    // An explicit `undefined` means "leave unchanged", never "erase".
+    const changes: ApiKeyChanges = Object.fromEntries(
+      Object.entries(parsed).filter(([, value]) => value !== undefined),
+    );
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = KEY_ID_PATTERN.test(keyId) ? await this.store.get(keyId) : null;
       if (!current) {

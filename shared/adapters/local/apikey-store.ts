@@ -71,7 +71,12 @@ export class LocalApiKeyStore implements ApiKeyStore {
       const current = keys.get(keyId);
       if (!current) return { result: 'not-found', changed: false };
       if (current.version !== options.expectedVersion) return { result: 'conflict', changed: false };
-      keys.set(keyId, { ...current, ...structuredClone(changes), version: current.version + 1 });
+      const defined = Object.entries(changes).filter(([, value]) => value !== undefined);
+      keys.set(keyId, {
+        ...current,
+        ...structuredClone(Object.fromEntries(defined)),
+        version: current.version + 1,
+      });
       return { result: 'updated', changed: true };
     });
   }

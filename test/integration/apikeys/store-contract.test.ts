@@ -92,6 +92,17 @@ describe.each(backends)('API key store contract: %s', (_name, open) => {
     expect((await store.get('alpha'))?.description).toBe('key alpha');
   });
 
+  it('lets exactly one of many concurrent creates of the same id win', async () => {
+    const { store } = await open();
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.put(record('contested', { description: `writer ${i}` }), { ifAbsent: true }),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'exists')).toHaveLength(7);
+  });
+
   it('returns null for a key that does not exist', async () => {
     const { store } = await open();
     expect(await store.get('nobody')).toBeNull();

@@ -304,6 +304,13 @@ describe('ApiKeyService.edit', () => {
     },
   );
 
+  it('leaves a field given as undefined unchanged', async () => {
+    await service.create(null, { keyId: 'partial', description: 'keep me', roles: ['Auditor'] });
+    const view = await service.edit('admin', 'partial', { description: undefined, roles: ['ScanManager'] });
+    expect(view).toMatchObject({ description: 'keep me', roles: ['ScanManager'] });
+    expect(await service.get('partial')).toEqual(view);
+  });
+
   it('reports a missing key', async () => {
     await expect(service.edit('admin', 'missing', { description: 'x' })).rejects.toBeInstanceOf(
       ApiKeyNotFoundError,

@@ -1,6 +1,7 @@
 // Token format and hashing: what a secret scanner can match, what is stored, and that the comparison is constant-time.
 import * as crypto from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
+import fc from 'fast-check';
 import {
   KEY_ID_PATTERN,
   ScryptKeyHasher,
@@ -22,6 +23,19 @@ describe('API key tokens', () => {
       expect(KEY_ID_PATTERN.test(keyId)).toBe(true);
       expect(parseToken(formatToken(keyId, SECRET))).toEqual({ keyId, secret: SECRET });
     }
+  });
+
+  it('round-trips any valid key id and secret', () => {
+    const charset = fc.constantFrom(...'ABCXYZabcxyz0189_-'.split(''));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: charset, minLength: 3, maxLength: 64 }),
+        fc.string({ unit: charset, minLength: 43, maxLength: 43 }),
+        (keyId, secret) => {
+          expect(parseToken(formatToken(keyId, secret))).toEqual({ keyId, secret });
+        },
+      ),
+    );
   });
 
   it('rejects near-misses', () => {
