@@ -9,8 +9,10 @@ import { parseToken, ScryptKeyHasher } from './token';
 export const NEGATIVE_CACHE_MS = 2_000;
 /** lastUsedAt is written at most this often per key, not on every request. */
 export const LAST_USED_INTERVAL_MS = 60_000;
-/** Bound on cached decisions, so a flood of random tokens cannot grow memory without limit. */
+/** Bound on cached acceptances. */
 export const MAX_CACHE_ENTRIES = 10_000;
+/** Refusals have their own, smaller bound, so a flood of bad tokens cannot evict the good ones. */
+export const MAX_NEGATIVE_CACHE_ENTRIES = 1_000;
 
 export interface ApiKeyAuthenticatorDeps {
   store: ApiKeyStore;
@@ -33,6 +35,7 @@ export class ApiKeyAuthenticator {
   private readonly hasher: KeyHasher;
   /** Keyed by a SHA-256 of the token, so the cache holds no usable credential. */
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly refusals = new Map<string, CacheEntry>();
   private readonly lastUseWritten = new Map<string, number>();
 
   constructor(deps: ApiKeyAuthenticatorDeps) {
@@ -46,7 +49,7 @@ export class ApiKeyAuthenticator {
     if (token === undefined || token === '') return this.refuse('missing', null);
     const now = this.clock();
     const cacheKey = createHash('sha256').update(token).digest('base64url');
-    const cached = this.cache.get(cacheKey);
+    const cached = this.cache.get(cacheKey) ?? this.refusals.get(cacheKey);
     if (cached && cached.until > now) {
       if (cached.decision.ok) {
         await this.noteUse(cached.decision.keyId, now);
@@ -54,7 +57,7 @@ export class ApiKeyAuthenticator {
       }
       return this.refuse(cached.decision.reason, cached.keyId);
     }
-    if (cached) this.cache.delete(cacheKey);
+    if (cached) (cached.decision.ok ? this.cache : this.refusals).delete(cacheKey);
 
     const parsed = parseToken(token);
     if (!parsed) return this.refuse('malformed', null);
@@ -66,7 +69,7 @@ export class ApiKeyAuthenticator {
     else if (record.locked) refusal = 'locked';
     if (refusal !== null || !record) {
       const reason = refusal ?? 'unknown';
-      this.remember(cacheKey, {
+      this.remember(this.refusals, MAX_NEGATIVE_CACHE_ENTRIES, cacheKey, {
         decision: { ok: false, reason },
         keyId: parsed.keyId,
         until: now + NEGATIVE_CACHE_MS,
@@ -83,18 +86,23 @@ export class ApiKeyAuthenticator {
       cachedUntil: now + timeoutMs,
     };
     // Timeout 0 means every request re-reads the key, so a lock takes effect at once.
-    if (timeoutMs > 0) this.remember(cacheKey, { decision, keyId: record.keyId, until: now + timeoutMs });
+    if (timeoutMs > 0)
+      this.remember(this.cache, MAX_CACHE_ENTRIES, cacheKey, {
+        decision,
+        keyId: record.keyId,
+        until: now + timeoutMs,
+      });
     await this.noteUse(record.keyId, now);
     return decision;
   }
 
-  private remember(cacheKey: string, entry: CacheEntry): void {
-    if (this.cache.size >= MAX_CACHE_ENTRIES) {
+  private remember(map: Map<string, CacheEntry>, bound: number, cacheKey: string, entry: CacheEntry): void {
+    if (map.size >= bound) {
       // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
     }
-    this.cache.set(cacheKey, entry);
+    map.set(cacheKey, entry);
   }
 
   private async noteUse(keyId: string, now: number): Promise<void> {

@@ -45,7 +45,13 @@ export type {
 } from './ports';
 export { ApiKeyService, toView } from './service';
 export type { ApiKeyServiceDeps } from './service';
-export { ApiKeyAuthenticator, LAST_USED_INTERVAL_MS, NEGATIVE_CACHE_MS } from './authenticator';
+export {
+  ApiKeyAuthenticator,
+  LAST_USED_INTERVAL_MS,
+  MAX_CACHE_ENTRIES,
+  MAX_NEGATIVE_CACHE_ENTRIES,
+  NEGATIVE_CACHE_MS,
+} from './authenticator';
 export type { ApiKeyAuthenticatorDeps } from './authenticator';
 export {
   DEFAULT_SCRYPT,

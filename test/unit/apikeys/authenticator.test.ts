@@ -7,6 +7,7 @@ import { LocalApiKeyStore, LocalAuditLog } from '#shared/adapters/local/apikey-s
 import {
   ApiKeyAuthenticator,
   ApiKeyService,
+  MAX_NEGATIVE_CACHE_ENTRIES,
   NEGATIVE_CACHE_MS,
   ScryptKeyHasher,
 } from '#shared/apikeys/index';
@@ -140,6 +141,17 @@ describe('ApiKeyAuthenticator', () => {
       ['latecomer', 'unknown'],
       ['latecomer', 'unknown'],
     ]);
+  });
+
+  it('keeps a cached acceptance through a flood of bad tokens', async () => {
+    const token = await createKey('steady', 60);
+    expect((await authenticator.authenticate(token)).ok).toBe(true);
+    const verify = vi.spyOn(hasher, 'verify');
+    for (let i = 0; i < MAX_NEGATIVE_CACHE_ENTRIES + 50; i++) {
+      await authenticator.authenticate(`kfsk_flood-${i}_${'G'.repeat(43)}`);
+    }
+    expect((await authenticator.authenticate(token)).ok).toBe(true);
+    expect(verify).not.toHaveBeenCalled();
   });
 
   it('writes lastUsedAt at most once a minute per key', async () => {
