@@ -199,7 +199,7 @@ export class ApiKeyService {
   }
 
   /** Changes description, roles and/or reauthentication timeout; any other field is a validation error. */
-  async edit(actorKeyId: string, keyId: string, patch: EditApiKeyInput): Promise<ApiKeyView> {
+  async edit(actorKeyId: string | null, keyId: string, patch: EditApiKeyInput): Promise<ApiKeyView> {
     const parsed = parseOrThrow(EditSchema, patch);
     // An explicit `undefined` means "leave unchanged", never "erase".
     const changes: ApiKeyChanges = Object.fromEntries(
@@ -223,16 +223,16 @@ export class ApiKeyService {
     throw new ApiKeyConflictError(`API key ${keyId} kept changing; edit not applied`);
   }
 
-  lock(actorKeyId: string, keyIds: string[]): Promise<BulkResult> {
+  lock(actorKeyId: string | null, keyIds: string[]): Promise<BulkResult> {
     return this.bulk('lock', actorKeyId, keyIds, (id) => this.setLocked(id, true));
   }
 
-  unlock(actorKeyId: string, keyIds: string[]): Promise<BulkResult> {
+  unlock(actorKeyId: string | null, keyIds: string[]): Promise<BulkResult> {
     return this.bulk('unlock', actorKeyId, keyIds, (id) => this.setLocked(id, false));
   }
 
   /** Permanent: the record is removed, so the token can never authenticate again. */
-  delete(actorKeyId: string, keyIds: string[]): Promise<BulkResult> {
+  delete(actorKeyId: string | null, keyIds: string[]): Promise<BulkResult> {
     return this.bulk('delete', actorKeyId, keyIds, async (id) =>
       (await this.store.delete(id)) ? 'deleted' : 'not-found',
     );
@@ -297,7 +297,7 @@ export class ApiKeyService {
   /** Applies `one` to each distinct id in order, auditing each; ids that cannot exist are reported 'not-found'. */
   private async bulk(
     action: AuditAction,
-    actorKeyId: string,
+    actorKeyId: string | null,
     keyIds: string[],
     one: (keyId: string) => Promise<BulkOutcome>,
   ): Promise<BulkResult> {

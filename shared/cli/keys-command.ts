@@ -2,16 +2,30 @@
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { defaultStateDir, LocalApiKeyStore, LocalAuditLog } from '#shared/adapters/local/apikey-store';
+import { InputError } from '#shared/errors';
 import { ApiKeyService, ROLES } from '#shared/apikeys/index';
 import type { ApiKeyView, Role } from '#shared/apikeys/index';
 import { terminalSafe } from '#shared/export/index';
 
 export interface KeysIo {
+  stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
 
-const processIo: KeysIo = { stdout: process.stdout, stderr: process.stderr };
+const processIo: KeysIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+const STATE_DIR_HELP = 'state directory (default $XDG_DATA_HOME/kfsensor or ~/.local/share/kfsensor)';
+
+/** Reads the first line of stdin (at most 4 KiB): tokens on the command line would leak into ps and shell history. */
+async function readTokenFromStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin) {
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (text.includes('\n') || text.length > 4096) break;
+  }
+  return (text.split('\n')[0] ?? '').trim();
+}
 
 const collectRole = (value: string, previous: Role[]): Role[] => {
   const role = ROLES.find((r) => r === value);
@@ -78,6 +92,44 @@ export function registerKeysCommand(program: Command, io: KeysIo = processIo): v
         );
       },
     );
+
+  keys
+    .command('import')
+    .description('Register an existing API key (e.g. from another environment); the token is read from stdin')
+    .requiredOption('--role <role>', `role to grant (repeatable): ${ROLES.join(', ')}`, collectRole, [])
+    .option('--description <text>', 'what the key is for (at most 256 characters)')
+    .option('--reauth-timeout <seconds>', 'how long an authentication may be cached (0–86400)', seconds)
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .action(
+      async (options: { role: Role[]; description?: string; reauthTimeout?: number; stateDir?: string }) => {
+        const key = await readTokenFromStdin(io.stdin);
+        const apiKey = await serviceFor(options.stateDir).import(null, {
+          key,
+          roles: options.role,
+          description: options.description,
+          reauthenticationTimeoutSeconds: options.reauthTimeout,
+        });
+        io.stderr.write(`${describeKey(apiKey)}\n`);
+      },
+    );
+
+  for (const action of ['lock', 'unlock', 'delete'] as const) {
+    keys
+      .command(action)
+      .description(
+        action === 'delete'
+          ? 'Delete API keys permanently (any client using them fails)'
+          : `${action === 'lock' ? 'Lock' : 'Unlock'} API keys (the key and its roles are kept)`,
+      )
+      .argument('<keyIds...>', 'one or more key ids')
+      .option('--state-dir <dir>', STATE_DIR_HELP)
+      .action(async (keyIds: string[], options: { stateDir?: string }) => {
+        const { results } = await serviceFor(options.stateDir)[action](null, keyIds);
+        io.stdout.write(`${results.map((r) => `${r.keyId}\t${r.outcome}`).join('\n')}\n`);
+        const missing = results.filter((r) => r.outcome === 'not-found').length;
+        if (missing > 0) throw new InputError(`${missing} of ${results.length} key ids not found`);
+      });
+  }
 
   keys
     .command('list')

@@ -14,9 +14,10 @@ interface Run {
   err: string;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function run(args: string[], env: NodeJS.ProcessEnv = {}, stdin = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'keys', ...args], { env: { ...process.env, ...env } });
+    child.stdin.end(stdin);
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -88,6 +89,36 @@ describe('kfsensor keys', () => {
     expect(duplicate.code).toBe(2);
     expect(duplicate.err).toContain('already exists');
     expect(duplicate.out).toBe('');
+  });
+
+  it('imports a token read from stdin, never from the command line', async () => {
+    const token = `kfsk_migrated_${'M'.repeat(43)}`;
+    const imported = await run(
+      ['import', '--role', 'Auditor', '--description', 'from hub A', '--state-dir', stateDir],
+      {},
+      `${token}\n`,
+    );
+    expect(imported.code).toBe(0);
+    expect(imported.err).toContain('migrated');
+    expect(`${imported.out}${imported.err}`).not.toContain(token);
+    const junk = await run(['import', '--role', 'Auditor', '--state-dir', stateDir], {}, 'hunter2\n');
+    expect(junk.code).toBe(2);
+    expect(junk.err).toContain('is not an API key');
+  });
+
+  it('locks, unlocks and deletes several keys, reporting each id and failing on unknown ones', async () => {
+    await run(['create', '--role', 'Auditor', '--key-id', 'bulk-a', '--state-dir', stateDir]);
+    await run(['create', '--role', 'Auditor', '--key-id', 'bulk-b', '--state-dir', stateDir]);
+    const locked = await run(['lock', 'bulk-a', 'bulk-b', '--state-dir', stateDir]);
+    expect([locked.code, locked.out]).toEqual([0, 'bulk-a\tlocked\nbulk-b\tlocked\n']);
+    expect((await run(['list', '--state-dir', stateDir])).out).toMatch(/^bulk-a\tAuditor\tyes\t/m);
+    const unlocked = await run(['unlock', 'bulk-a', '--state-dir', stateDir]);
+    expect(unlocked.out).toBe('bulk-a\tunlocked\n');
+    const deleted = await run(['delete', 'bulk-b', 'no-such-key', '--state-dir', stateDir]);
+    expect(deleted.code).toBe(2);
+    expect(deleted.out).toBe('bulk-b\tdeleted\nno-such-key\tnot-found\n');
+    expect(deleted.err).toContain('1 of 2 key ids not found');
+    expect((await run(['list', '--state-dir', stateDir])).out).not.toContain('bulk-b');
   });
 
   it('uses $XDG_DATA_HOME/kfsensor when no state directory is given', async () => {
