@@ -180,5 +180,6 @@ export function buildApiDocument(routes: readonly Route[], version: string): Rec
     version,
     description: `Send an API key in the \`${API_KEY_HEADER}\` header. See docs/api.md for roles and errors.`,
     apiKeyHeader: API_KEY_HEADER,
+    apiKeyDescription: 'An API key token `kfsk_<keyId>_<secret>`; create one with `POST /v3/api-keys`.',
   });
 }

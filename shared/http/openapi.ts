@@ -57,6 +57,7 @@ export interface OpenApiOptions {
   description?: string;
   /** Name of the header carrying the API key. */
   apiKeyHeader: string;
+  apiKeyDescription?: string;
   servers?: { url: string; description?: string }[];
 }
 
@@ -127,7 +128,7 @@ export function buildOpenApiDocument(
           type: 'apiKey',
           in: 'header',
           name: options.apiKeyHeader,
-          description: 'An API key secret; create one with `POST /v3/api-keys`.',
+          ...(options.apiKeyDescription ? { description: options.apiKeyDescription } : {}),
         },
       },
     },
