@@ -42,6 +42,9 @@ export interface ScryptParameters {
   keyLength: number;
 }
 
+/** Shortest stored hash accepted for verification. */
+export const MIN_HASH_BYTES = 16;
+
 /** Node's defaults (N = 2^14, r = 8, p = 1): about 16 MiB and tens of milliseconds per hash. */
 export const DEFAULT_SCRYPT: ScryptParameters = { N: 16_384, r: 8, p: 1, keyLength: 32 };
 
@@ -81,6 +84,8 @@ export class ScryptKeyHasher implements KeyHasher {
   async verify(token: string, stored: StoredHash): Promise<boolean> {
     if (stored.algorithm !== 'scrypt') return false;
     const expected = Buffer.from(stored.hash, 'base64url');
+    // A truncated or emptied hash would compare equal to a short derivation of anything: treat it as no match.
+    if (expected.length < MIN_HASH_BYTES) return false;
     const derived = await scryptAsync(token, Buffer.from(stored.salt, 'base64url'), {
       N: stored.N,
       r: stored.r,

@@ -136,10 +136,16 @@ export const ApiKeyRecordSchema = z.object({
     algorithm: z.literal('scrypt'),
     salt: z.string(),
     hash: z.string(),
-    N: z.number().int().positive(),
-    r: z.number().int().positive(),
-    p: z.number().int().positive(),
-    keyLength: z.number().int().positive(),
+    // Bounded, so an edited record cannot make one verification take gigabytes or minutes.
+    N: z
+      .number()
+      .int()
+      .min(2)
+      .max(2 ** 20)
+      .refine((n) => (n & (n - 1)) === 0, { error: 'must be a power of two' }),
+    r: z.number().int().min(1).max(32),
+    p: z.number().int().min(1).max(16),
+    keyLength: z.number().int().min(16).max(128),
   }),
   version: z.number().int().min(1),
 });

