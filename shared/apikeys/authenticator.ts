@@ -53,7 +53,12 @@ export class ApiKeyAuthenticator {
     if (cached && cached.until > now) {
       if (cached.decision.ok) {
         await this.noteUse(cached.decision.keyId, now);
-        return cached.decision;
+        // A copy, so a caller that edits its decision cannot change what later requests are granted.
+        return {
+          ...cached.decision,
+          roles: [...cached.decision.roles],
+          permissions: [...cached.decision.permissions],
+        };
       }
       return this.refuse(cached.decision.reason, cached.keyId);
     }
@@ -93,7 +98,7 @@ export class ApiKeyAuthenticator {
         until: now + timeoutMs,
       });
     await this.noteUse(record.keyId, now);
-    return decision;
+    return { ...decision, roles: [...decision.roles], permissions: [...decision.permissions] };
   }
 
   private remember(map: Map<string, CacheEntry>, bound: number, cacheKey: string, entry: CacheEntry): void {

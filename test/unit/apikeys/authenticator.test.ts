@@ -143,6 +143,17 @@ describe('ApiKeyAuthenticator', () => {
     ]);
   });
 
+  it('hands out copies, so a caller editing its decision changes nothing for later requests', async () => {
+    const token = await createKey('shared', 60);
+    const first = await authenticator.authenticate(token);
+    if (!first.ok) throw new Error('expected acceptance');
+    first.roles.push('Administrator');
+    first.permissions.push('apikeys:write');
+    const again = await authenticator.authenticate(token);
+    expect(again.ok && again.roles).toEqual(['Auditor']);
+    expect(again.ok && again.permissions.includes('apikeys:write')).toBe(false);
+  });
+
   it('keeps a cached acceptance through a flood of bad tokens', async () => {
     const token = await createKey('steady', 60);
     expect((await authenticator.authenticate(token)).ok).toBe(true);
