@@ -3,6 +3,7 @@ import {
   ConditionalCheckFailedException,
   CreateTableCommand,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -166,6 +167,8 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 
 /** Every audit item shares one partition so a Query returns them newest first; fine for a sensor's audit volume. */
 const AUDIT_PARTITION = 'apikeys';
+/** Attribute DynamoDB's TTL reads on the audit table (set only when a retention is configured). */
+export const AUDIT_TTL_ATTRIBUTE = 'expiresAt';
 const AuditCursorSchema = z.object({ stream: z.string(), sk: z.string() });
 
 /**
@@ -175,18 +178,36 @@ const AuditCursorSchema = z.object({ stream: z.string(), sk: z.string() });
 export class DynamoAuditLog implements AuditLog {
   private readonly doc: DynamoDBDocumentClient;
 
+  private readonly retentionSeconds: number | null;
+
+  /**
+   * With `retentionDays`, each item carries `expiresAt` (epoch seconds) for DynamoDB's TTL, so a flood of refused
+   * authentications cannot grow the table forever; without it records are kept until deleted.
+   */
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    options: { retentionDays?: number } = {},
   ) {
     this.doc = documentClient(client);
+    this.retentionSeconds =
+      options.retentionDays === undefined ? null : Math.round(options.retentionDays * 86_400);
   }
 
   async append(record: AuditRecord): Promise<void> {
+    const expiresAt =
+      this.retentionSeconds === null
+        ? undefined
+        : Math.floor(Date.parse(record.at) / 1000) + this.retentionSeconds;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { stream: AUDIT_PARTITION, sk: `${record.at}#${record.id}`, ...record },
+        Item: {
+          stream: AUDIT_PARTITION,
+          sk: `${record.at}#${record.id}`,
+          ...record,
+          [AUDIT_TTL_ATTRIBUTE]: expiresAt,
+        },
         // Audit records are immutable: a repeated id must fail rather than rewrite history.
         ConditionExpression: 'attribute_not_exists(sk)',
       }),
@@ -277,4 +298,15 @@ export async function createApiKeyTables(
       ],
     }),
   );
+  await client
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: names.audit,
+        TimeToLiveSpecification: { AttributeName: AUDIT_TTL_ATTRIBUTE, Enabled: true },
+      }),
+    )
+    .catch((err: unknown) => {
+      // Already enabled on a table created by an earlier run.
+      if (!(err instanceof Error && /already enabled/i.test(err.message))) throw err;
+    });
 }

@@ -4,7 +4,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { localAwsClientConfig } from '#shared/adapters/aws/client-config';
 import { createApiKeyTables, DynamoApiKeyStore, DynamoAuditLog } from '#shared/adapters/aws/apikey-store';
 import { LocalApiKeyStore, LocalAuditLog } from '#shared/adapters/local/apikey-store';
@@ -193,6 +198,25 @@ describe.each(backends)('API key store contract: %s', (_name, open) => {
   it('rejects a forged audit page token', async () => {
     const { audit } = await open();
     await expect(audit.list({ pageToken: 'not-a-token' })).rejects.toThrow(/page token/);
+  });
+});
+
+describe('DynamoDB audit retention', () => {
+  it('stamps each audit item with an expiry for the table TTL when a retention is set', async () => {
+    const names = { keys: `apikeys-${randomUUID()}`, audit: `apikeys-audit-${randomUUID()}` };
+    await createApiKeyTables(dynamo, names);
+    await createApiKeyTables(dynamo, names);
+    const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: names.audit }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      AttributeName: 'expiresAt',
+      TimeToLiveStatus: 'ENABLED',
+    });
+    const kept = new DynamoAuditLog(dynamo, names.audit, { retentionDays: 400 });
+    const record = auditRecord(0, 'x');
+    await kept.append(record);
+    const { Items } = await dynamo.send(new ScanCommand({ TableName: names.audit }));
+    expect(Items?.[0]?.expiresAt).toEqual({ N: String(Date.parse(record.at) / 1000 + 400 * 86_400) });
+    expect((await kept.list({})).items).toEqual([record]);
   });
 });
 
