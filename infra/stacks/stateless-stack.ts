@@ -1,0 +1,207 @@
+// Stateless stack: the API and authorizer Lambdas behind API Gateway, the bootstrap custom resource and alarms.
+import { CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { SensorFunction } from '../constructs/sensor-function.ts';
+import { acknowledge } from '../nag.ts';
+
+/** The header API Gateway hands to the authorizer (shared/api/routes.ts API_KEY_HEADER). */
+export const API_KEY_HEADER = 'isg-api-token';
+/** How cdk-nag names a finding about an AWS managed service-role policy. */
+const managedPolicy = (name: string): string =>
+  `Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}`;
+
+export const STAGE_NAME = 'prod';
+export const THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface StatelessStackProps extends StackProps {
+  apiKeysTable: dynamodb.ITable;
+  auditTable: dynamodb.ITable;
+  bootstrapKeySecret: secretsmanager.ISecret;
+  /** false: inline stub code instead of esbuild bundles (unit tests); `cdk synth` always bundles. */
+  bundle?: boolean;
+}
+
+export class StatelessStack extends Stack {
+  readonly api: apigw.RestApi;
+  readonly apiFunction: SensorFunction;
+  readonly authorizerFunction: SensorFunction;
+  readonly bootstrapFunction: SensorFunction;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const environment = {
+      API_KEYS_TABLE_NAME: props.apiKeysTable.tableName,
+      API_KEYS_AUDIT_TABLE_NAME: props.auditTable.tableName,
+      LOG_LEVEL: 'info',
+    };
+
+    this.apiFunction = new SensorFunction(this, 'ApiFunction', {
+      entry: 'functions/api/handler.ts',
+      description: 'Sensor REST API (/v3): API keys and audit',
+      memorySize: 512,
+      // Below API Gateway's 29 s integration timeout, so a slow call is a Lambda timeout the logs explain.
+      timeout: Duration.seconds(25),
+      environment,
+      bundle: props.bundle,
+    });
+    this.apiFunction.grantTable(props.apiKeysTable, 'read-write');
+    // The audit log is append-only: the API lists it (Query) and appends to it, and can neither edit nor delete.
+    this.apiFunction.grantTableActions(props.auditTable, 'dynamodb:PutItem', 'dynamodb:Query');
+
+    this.authorizerFunction = new SensorFunction(this, 'AuthorizerFunction', {
+      entry: 'functions/authorizer/handler.ts',
+      description: 'API Gateway REQUEST authorizer: checks the isg-api-token header',
+      // scrypt (N=2^14, 16 MiB) on an uncached token: more memory is more CPU, and a faster refusal or acceptance.
+      memorySize: 1024,
+      timeout: Duration.seconds(10),
+      environment,
+      bundle: props.bundle,
+    });
+    // Looks keys up and marks them used (lastUsedAt); appends authentication events to the audit log.
+    this.authorizerFunction.grantTableActions(props.apiKeysTable, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    this.authorizerFunction.grantTableActions(props.auditTable, 'dynamodb:PutItem');
+
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
+    this.api = new apigw.RestApi(this, 'RestApi', {
+      description: 'Keyfactor Command sensor API',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Access and execution logging need the account-level API Gateway CloudWatch role.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        throttlingRateLimit: THROTTLE.rateLimit,
+        throttlingBurstLimit: THROTTLE.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+    });
+
+    const authorizer = new apigw.RequestAuthorizer(this, 'ApiKeyAuthorizer', {
+      handler: this.authorizerFunction.function,
+      identitySources: [apigw.IdentitySource.header(API_KEY_HEADER)],
+      // Off: the authorizer caches each key for its own reauthentication timeout, so a lock takes effect in time.
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    this.api.root.addResource('v3').addProxy({
+      anyMethod: true,
+      defaultIntegration: new apigw.LambdaIntegration(this.apiFunction.function),
+      defaultMethodOptions: { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM },
+    });
+
+    new cloudwatch.Alarm(this, 'Api5xxAlarm', {
+      alarmDescription: 'The sensor API answered 5xx (API Lambda failures or integration errors)',
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    new cloudwatch.Alarm(this, 'AuthorizerErrorsAlarm', {
+      // A refusal is a thrown 'Unauthorized' that API Gateway maps to 401 and is not a Lambda error; this is a crash.
+      alarmDescription: 'The API-key authorizer Lambda failed (not a refusal: those are 401s)',
+      metric: this.authorizerFunction.function.metricErrors({
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.bootstrapFunction = this.bootstrap(props, environment);
+    this.suppressNagFindings();
+  }
+
+  /** Registers the token Secrets Manager generated (stateful stack) as the first Administrator key, hashed. */
+  private bootstrap(props: StatelessStackProps, environment: Record<string, string>): SensorFunction {
+    const fn = new SensorFunction(this, 'BootstrapKey', {
+      entry: 'infra/bootstrap/handler.ts',
+      description: 'Deploy time: registers the bootstrap Administrator API key from its secret',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      environment: { ...environment, BOOTSTRAP_SECRET_ARN: props.bootstrapKeySecret.secretArn },
+      bundle: props.bundle,
+    });
+    fn.grantTableActions(props.apiKeysTable, 'dynamodb:PutItem');
+    fn.grantTableActions(props.auditTable, 'dynamodb:PutItem');
+    props.bootstrapKeySecret.grantRead(fn.role);
+
+    const provider = new cr.Provider(this, 'BootstrapKeyProvider', {
+      onEventHandler: fn.function,
+      logGroup: new logs.LogGroup(this, 'BootstrapKeyProviderLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+      }),
+    });
+    new CustomResource(this, 'BootstrapAdminKey', {
+      serviceToken: provider.serviceToken,
+      // A new secret or table runs the import again; an unchanged one never touches the key.
+      properties: { SecretArn: props.bootstrapKeySecret.secretArn, KeysTable: props.apiKeysTable.tableName },
+    });
+    acknowledge(
+      provider,
+      {
+        id: `AwsSolutions-IAM4[${managedPolicy('AWSLambdaBasicExecutionRole')}]`,
+        reason:
+          'The cdk custom-resource Provider framework function uses AWSLambdaBasicExecutionRole for its logs; ' +
+          'it runs only during deployments and touches no data.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::<BootstrapKeyFunction8EC13D85.Arn>:*]',
+        reason:
+          'The Provider framework may invoke any version of the one bootstrap function (<arn>:*), nothing else.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'The Provider framework function runtime is chosen by aws-cdk-lib, not by this app.',
+      },
+    );
+    return fn;
+  }
+
+  private suppressNagFindings(): void {
+    acknowledge(
+      this.api,
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Bodies are validated by the API Lambda with zod schemas (shared/api/schemas.ts), which also gives ' +
+          'field-level 400 messages that API Gateway request validation cannot.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF yet: every route needs an API key checked by the authorizer and the stage is throttled; a web ' +
+          'ACL costs at least USD 5 a month plus rules and is left to deployments that want one (docs/deploy.md).',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Callers are machines with sensor API keys (isg-api-token), checked by the Lambda authorizer.',
+      },
+      {
+        id: `AwsSolutions-IAM4[${managedPolicy('AmazonAPIGatewayPushToCloudWatchLogs')}]`,
+        reason:
+          'The account-level API Gateway CloudWatch role uses the AWS managed policy ' +
+          'AmazonAPIGatewayPushToCloudWatchLogs, which is what API Gateway requires for access logging.',
+      },
+    );
+    for (const fn of [this.apiFunction, this.authorizerFunction, this.bootstrapFunction]) {
+      acknowledge(fn.function, {
+        id: 'AwsSolutions-L1',
+        reason: 'The design fixes the Lambda runtime at nodejs22.x (the Node line the code is tested on).',
+      });
+    }
+  }
+}

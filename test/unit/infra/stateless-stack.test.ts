@@ -1,0 +1,184 @@
+// Template assertions for the stateless stack: functions, the authorizer, the stage, alarms and least-privilege IAM.
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  TABLE_READ_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+  type SensorFunction,
+} from '../../../infra/constructs/sensor-function.ts';
+import { buildSensorApp, type SensorApp } from '../../../infra/sensor-app.ts';
+import { API_KEY_HEADER, THROTTLE } from '../../../infra/stacks/stateless-stack.ts';
+
+interface PolicyStatement {
+  Action: string | string[];
+  Resource: unknown;
+}
+
+describe('StatelessStack', () => {
+  let sensor: SensorApp;
+  let template: Template;
+
+  beforeAll(() => {
+    sensor = buildSensorApp({ bundle: false });
+    template = Template.fromStack(sensor.stateless);
+  });
+
+  const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
+    sensor.stateless.getLogicalId(construct.node.defaultChild as never);
+
+  /** Statements of the inline policy attached to a SensorFunction's role. */
+  function statementsOf(fn: SensorFunction): PolicyStatement[] {
+    const roleId = logicalId(fn.role);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: roleId }] },
+    });
+    return Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+  }
+
+  const actionsOf = (s: PolicyStatement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const dynamoStatementsOf = (fn: SensorFunction): PolicyStatement[] =>
+    statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+  const tableArnImport = (exportFragment: string) =>
+    Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp(exportFragment) });
+  // The table ARNs as the stateless stack imports them from the stateful stack.
+  const keysArn = { 'Fn::ImportValue': expect.stringMatching(/GetAttApiKeys[0-9A-F]{8}Arn/) as unknown };
+  const auditArn = { 'Fn::ImportValue': expect.stringMatching(/GetAttApiKeyAudit[0-9A-F]{8}Arn/) as unknown };
+
+  it('runs every sensor function on nodejs22.x, arm64, with source maps enabled', () => {
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } } },
+    });
+    expect(Object.keys(functions)).toHaveLength(3);
+    for (const fn of Object.values(functions)) {
+      expect(fn).toMatchObject({
+        Properties: {
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          MemorySize: expect.any(Number) as unknown,
+        },
+      });
+    }
+  });
+
+  it('passes the table names the API config schema reads at cold start', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('REST API'),
+      Timeout: 25,
+      Environment: {
+        Variables: {
+          API_KEYS_TABLE_NAME: tableArnImport('ApiKeys'),
+          API_KEYS_AUDIT_TABLE_NAME: tableArnImport('ApiKeyAudit'),
+          LOG_LEVEL: 'info',
+        },
+      },
+    });
+  });
+
+  it('gives each function a log group with a retention', () => {
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    for (const group of Object.values(groups)) expect(group).toHaveProperty('Properties.RetentionInDays');
+    expect(Object.keys(groups).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('uses a REQUEST authorizer on the isg-api-token header with result caching off', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: `method.request.header.${API_KEY_HEADER}`,
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
+  it('routes any method under /v3/{proxy+} to the API Lambda through the authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'v3' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'ANY',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: Match.anyValue(),
+      Integration: { Type: 'AWS_PROXY' },
+    });
+    // No route is reachable without the authorizer.
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    for (const method of Object.values(methods)) {
+      expect(method).toMatchObject({ Properties: { AuthorizationType: 'CUSTOM' } });
+    }
+  });
+
+  it('throttles the stage and writes access logs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          ThrottlingRateLimit: THROTTLE.rateLimit,
+          ThrottlingBurstLimit: THROTTLE.burstLimit,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ]),
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+    });
+  });
+
+  it('alarms on API 5xx and on authorizer errors', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: logicalId(sensor.stateless.authorizerFunction.function) } },
+      ],
+    });
+  });
+
+  it('scopes the authorizer to GetItem/UpdateItem on the key table and PutItem on the audit table', () => {
+    expect(dynamoStatementsOf(sensor.stateless.authorizerFunction)).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [keysArn] },
+      { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: [auditArn] },
+    ]);
+  });
+
+  it('lets the API Lambda read and write keys, and only query and append to the audit log', () => {
+    expect(dynamoStatementsOf(sensor.stateless.apiFunction)).toEqual([
+      { Effect: 'Allow', Action: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], Resource: [keysArn] },
+      { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: [auditArn] },
+    ]);
+  });
+
+  it('grants no wildcard action and no wildcard resource to any sensor function', () => {
+    const { apiFunction, authorizerFunction, bootstrapFunction } = sensor.stateless;
+    for (const fn of [apiFunction, authorizerFunction, bootstrapFunction]) {
+      for (const s of statementsOf(fn)) {
+        for (const action of actionsOf(s)) expect(action).not.toContain('*');
+        expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+      }
+    }
+  });
+
+  it('registers the bootstrap key with a custom resource that may read only its secret', () => {
+    template.resourceCountIs('AWS::CloudFormation::CustomResource', 1);
+    template.hasResourceProperties('AWS::CloudFormation::CustomResource', {
+      SecretArn: { 'Fn::ImportValue': Match.stringLikeRegexp('BootstrapAdminKey') },
+    });
+    const statements = statementsOf(sensor.stateless.bootstrapFunction);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { 'Fn::ImportValue': expect.stringMatching(/BootstrapAdminKey/) as unknown },
+      }),
+    );
+    expect(
+      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:'))).flatMap(actionsOf),
+    ).toEqual(['dynamodb:PutItem', 'dynamodb:PutItem']);
+    expect(dynamoStatementsOf(sensor.stateless.bootstrapFunction).map((s) => s.Resource)).toEqual([
+      [keysArn],
+      [auditArn],
+    ]);
+  });
+});
