@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import type { CommandCertificate } from '#shared/keyfactor/model';
 import { generateInventory, measureGenerationRate } from '#shared/simulator/generator/index';
 import { measureParallelGenerationRate } from '#shared/simulator/generator/parallel';
+import { benchApiKeys } from './apikeys';
 import { benchClient } from './client';
 import { benchFindings } from './findings';
 import { benchX509 } from './x509';
@@ -48,6 +49,10 @@ function sections(scale: number): Section[] {
     {
       name: 'findings: analyseCertificate (parse + finding + rules) on generated certificates',
       run: () => benchFindings(),
+    },
+    {
+      name: 'api keys: authenticate() per request, uncached (lookup + scrypt) vs cached',
+      run: () => benchApiKeys(),
     },
     {
       name: `client: paging ${20_000 * scale} certificates from the simulator (1,000 per page, loopback)`,
