@@ -3,6 +3,7 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { AUDIT_TTL_ATTRIBUTE } from '#shared/adapters/aws/apikey-store';
 import { acknowledge } from '../nag.ts';
 
 /** The key id of the first Administrator key; its token is `kfsk_bootstrap-admin_<secret>`. */
@@ -28,9 +29,10 @@ export class StatefulStack extends Stack {
       ...common,
       partitionKey: { name: 'keyId', type: dynamodb.AttributeType.STRING },
     });
-    // The audit adapter writes no expiry attribute: audit items are kept until someone decides otherwise.
+    // TTL on the attribute the audit adapter sets when a retention is configured; items without it never expire.
     this.auditTable = new dynamodb.Table(this, 'ApiKeyAudit', {
       ...common,
+      timeToLiveAttribute: AUDIT_TTL_ATTRIBUTE,
       partitionKey: { name: 'stream', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
     });

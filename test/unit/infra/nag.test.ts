@@ -1,5 +1,9 @@
 // cdk-nag: the whole app passes the AwsSolutions pack, every finding either fixed or acknowledged with a reason.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +27,20 @@ describe('cdk-nag AwsSolutions checks', () => {
       report.violations.map((v) => `${v.ruleName} at ${v.violatingResources[0]?.constructPath}`),
     ).toEqual([]);
     expect(report.success).toBe(true);
+  });
+
+  it('makes synthesis fail on a finding nobody acknowledged', () => {
+    const probe = buildSensorApp({
+      bundle: false,
+      appProps: { outdir: mkdtempSync(path.join(tmpdir(), 'kf-nag-')) },
+    });
+    new Secret(probe.stateful, 'UnrotatedProbe');
+
+    try {
+      expect(() => probe.app.synth()).toThrow(/Validation failed|does not have automatic rotation/);
+    } finally {
+      rmSync(probe.app.outdir, { recursive: true, force: true });
+    }
   });
 
   it('gives every acknowledgement a written reason', () => {

@@ -1,6 +1,7 @@
 // Template assertions for the stateful stack: retained, recoverable, encrypted tables and the bootstrap key secret.
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_TTL_ATTRIBUTE } from '#shared/adapters/aws/apikey-store';
 import { buildSensorApp } from '../../../infra/sensor-app.ts';
 import { BOOTSTRAP_KEY_ID } from '../../../infra/stacks/stateful-stack.ts';
 
@@ -21,8 +22,9 @@ describe('StatefulStack', () => {
     });
   });
 
-  it('creates the audit table keyed by stream and sk, on demand, with PITR and AWS-managed KMS encryption', () => {
+  it('creates the audit table keyed by stream and sk, on demand, with PITR, AWS-managed KMS encryption and TTL', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: AUDIT_TTL_ATTRIBUTE, Enabled: true },
       KeySchema: [
         { AttributeName: 'stream', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
