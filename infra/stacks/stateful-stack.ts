@@ -1,5 +1,5 @@
 // Stateful stack: what outlives a redeploy (the API-key and audit tables, the bootstrap key's secret), all retained.
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -49,6 +49,10 @@ export class StatefulStack extends Stack {
         includeSpace: false,
       },
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new CfnOutput(this, 'BootstrapKeySecretArn', {
+      description: 'Secret holding the bootstrap Administrator key as { keyId, secret } (docs/deploy.md)',
+      value: this.bootstrapKeySecret.secretArn,
     });
     acknowledge(this.bootstrapKeySecret, {
       id: 'AwsSolutions-SMG4',

@@ -59,4 +59,10 @@ describe('StatefulStack', () => {
       },
     });
   });
+
+  it('outputs the bootstrap secret ARN for the retrieval command', () => {
+    template.hasOutput('BootstrapKeySecretArn', {
+      Value: { Ref: Match.stringLikeRegexp('^BootstrapAdminKey') },
+    });
+  });
 });
