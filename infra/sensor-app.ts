@@ -33,8 +33,15 @@ export function buildSensorApp(options: SensorAppOptions = {}): SensorApp {
     auditTable: stateful.auditTable,
     bootstrapKeySecret: stateful.bootstrapKeySecret,
     bundle: options.bundle,
+    alarmEmail: stringContext(app, 'alarmEmail'),
   });
   Tags.of(app).add('app', 'keyfactor-command-sensor');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stateful, stateless };
+}
+
+/** A string from context (`cdk deploy -c alarmEmail=ops@example.com`), or undefined. */
+function stringContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }

@@ -2,9 +2,13 @@
 import { CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { SensorFunction } from '../constructs/sensor-function.ts';
@@ -25,6 +29,8 @@ export interface StatelessStackProps extends StackProps {
   bootstrapKeySecret: secretsmanager.ISecret;
   /** false: inline stub code instead of esbuild bundles (unit tests); `cdk synth` always bundles. */
   bundle?: boolean;
+  /** Subscribed by email to the alarm topic when given (context `alarmEmail`); confirm the subscription mail. */
+  alarmEmail?: string;
 }
 
 export class StatelessStack extends Stack {
@@ -32,6 +38,7 @@ export class StatelessStack extends Stack {
   readonly apiFunction: SensorFunction;
   readonly authorizerFunction: SensorFunction;
   readonly bootstrapFunction: SensorFunction;
+  readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -99,7 +106,17 @@ export class StatelessStack extends Stack {
       defaultMethodOptions: { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM },
     });
 
-    new cloudwatch.Alarm(this, 'Api5xxAlarm', {
+    // Encrypted with the AWS-managed SNS key: CloudWatch alarms may publish to it without a key policy of ours.
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Keyfactor Command sensor alarms',
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'AwsManagedSnsKey', 'alias/aws/sns'),
+    });
+    if (props.alarmEmail)
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const alarmAction = new cloudwatchActions.SnsAction(this.alarmTopic);
+
+    const api5xx = new cloudwatch.Alarm(this, 'Api5xxAlarm', {
       alarmDescription: 'The sensor API answered 5xx (API Lambda failures or integration errors)',
       metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
@@ -107,7 +124,7 @@ export class StatelessStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    new cloudwatch.Alarm(this, 'AuthorizerErrorsAlarm', {
+    const authorizerErrors = new cloudwatch.Alarm(this, 'AuthorizerErrorsAlarm', {
       // A refusal is a thrown 'Unauthorized' that API Gateway maps to 401 and is not a Lambda error; this is a crash.
       alarmDescription: 'The API-key authorizer Lambda failed (not a refusal: those are 401s)',
       metric: this.authorizerFunction.function.metricErrors({
@@ -119,6 +136,8 @@ export class StatelessStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+
+    for (const alarm of [api5xx, authorizerErrors]) alarm.addAlarmAction(alarmAction);
 
     this.bootstrapFunction = this.bootstrap(props, environment);
     this.suppressNagFindings();

@@ -137,6 +137,28 @@ describe('StatelessStack', () => {
     });
   });
 
+  it('sends both alarms to an encrypted, TLS-only SNS topic with no subscriber unless one is configured', () => {
+    const topicId = logicalId(sensor.stateless.alarmTopic);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: {
+        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alias/aws/sns$')])],
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    expect(Object.keys(alarms)).toHaveLength(2);
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm).toMatchObject({ Properties: { AlarmActions: [{ Ref: topicId }] } });
+    }
+  });
+
   it('scopes the authorizer to GetItem/UpdateItem on the key table and PutItem on the audit table', () => {
     expect(dynamoStatementsOf(sensor.stateless.authorizerFunction)).toEqual([
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [keysArn] },
