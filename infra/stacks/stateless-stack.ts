@@ -21,6 +21,9 @@ const managedPolicy = (name: string): string =>
   `Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}`;
 
 export const STAGE_NAME = 'prod';
+/** The message functions/authorizer/handler.ts logs (JSON, `message` field) before refusing a token. */
+export const AUTHORIZER_REFUSAL_MESSAGE = 'authentication refused';
+export const METRIC_NAMESPACE = 'KeyfactorCommandSensor';
 export const THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
 export interface StatelessStackProps extends StackProps {
@@ -124,12 +127,26 @@ export class StatelessStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // A refusal is a thrown 'Unauthorized' (API Gateway's 401), which Lambda counts as a function error too; the
+    // authorizer logs each one as JSON first, so crashes are the errors that are not refusals.
+    const refusals = new logs.MetricFilter(this, 'AuthorizerRefusals', {
+      logGroup: this.authorizerFunction.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', AUTHORIZER_REFUSAL_MESSAGE),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'AuthorizerRefusals',
+      metricValue: '1',
+    });
+    const period = Duration.minutes(5);
     const authorizerErrors = new cloudwatch.Alarm(this, 'AuthorizerErrorsAlarm', {
-      // A refusal is a thrown 'Unauthorized' that API Gateway maps to 401 and is not a Lambda error; this is a crash.
-      alarmDescription: 'The API-key authorizer Lambda failed (not a refusal: those are 401s)',
-      metric: this.authorizerFunction.function.metricErrors({
-        period: Duration.minutes(5),
-        statistic: 'Sum',
+      alarmDescription: 'The API-key authorizer Lambda failed for another reason than refusing a token',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(errors, 0) - FILL(refusals, 0)',
+        usingMetrics: {
+          errors: this.authorizerFunction.function.metricErrors({ period, statistic: 'Sum' }),
+          refusals: refusals.metric({ period, statistic: 'Sum' }),
+        },
+        period,
+        label: 'Authorizer errors that are not refusals',
       }),
       threshold: 1,
       evaluationPeriods: 1,

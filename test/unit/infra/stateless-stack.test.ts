@@ -1,13 +1,21 @@
 // Template assertions for the stateless stack: functions, the authorizer, the stage, alarms and least-privilege IAM.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  REPO_ROOT,
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
   type SensorFunction,
 } from '../../../infra/constructs/sensor-function.ts';
 import { buildSensorApp, type SensorApp } from '../../../infra/sensor-app.ts';
-import { API_KEY_HEADER, THROTTLE } from '../../../infra/stacks/stateless-stack.ts';
+import {
+  API_KEY_HEADER,
+  AUTHORIZER_REFUSAL_MESSAGE,
+  METRIC_NAMESPACE,
+  THROTTLE,
+} from '../../../infra/stacks/stateless-stack.ts';
 
 interface PolicyStatement {
   Action: string | string[];
@@ -128,13 +136,46 @@ describe('StatelessStack', () => {
       MetricName: '5XXError',
       Threshold: 1,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [
-        { Name: 'FunctionName', Value: { Ref: logicalId(sensor.stateless.authorizerFunction.function) } },
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: logicalId(sensor.stateless.authorizerFunction.logGroup) },
+      FilterPattern: `{ $.message = "${AUTHORIZER_REFUSAL_MESSAGE}" }`,
+      MetricTransformations: [
+        { MetricNamespace: METRIC_NAMESPACE, MetricName: 'AuthorizerRefusals', MetricValue: '1' },
       ],
     });
+    // Refusals are Lambda errors too (a thrown 'Unauthorized'): the alarm counts only the errors beyond them.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(errors, 0) - FILL(refusals, 0)' }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Errors',
+              Dimensions: [
+                {
+                  Name: 'FunctionName',
+                  Value: { Ref: logicalId(sensor.stateless.authorizerFunction.function) },
+                },
+              ],
+            },
+          }),
+        }),
+        Match.objectLike({
+          Id: 'refusals',
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: METRIC_NAMESPACE, MetricName: 'AuthorizerRefusals' },
+          }),
+        }),
+      ]),
+    });
+  });
+
+  it('filters on the message the authorizer actually logs before a refusal', () => {
+    const source = readFileSync(path.join(REPO_ROOT, 'functions/authorizer/handler.ts'), 'utf8');
+    expect(source).toContain(`logger.info('${AUTHORIZER_REFUSAL_MESSAGE}'`);
   });
 
   it('sends both alarms to an encrypted, TLS-only SNS topic with no subscriber unless one is configured', () => {
