@@ -36,6 +36,27 @@ export interface StatelessStackProps extends StackProps {
   alarmEmail?: string;
 }
 
+const F = apigw.AccessLogField;
+/** One JSON line per request, with the API key (the authorizer's principal) that made it; never the token. */
+export const ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: F.contextRequestId(),
+    requestTime: F.contextRequestTime(),
+    sourceIp: F.contextIdentitySourceIp(),
+    userAgent: F.contextIdentityUserAgent(),
+    httpMethod: F.contextHttpMethod(),
+    path: F.contextPath(),
+    status: F.contextStatus(),
+    responseLength: F.contextResponseLength(),
+    responseLatency: F.contextResponseLatency(),
+    keyId: F.contextAuthorizerPrincipalId(),
+    authorizerStatus: F.contextAuthorizerStatus(),
+    authorizerLatency: F.contextAuthorizerIntegrationLatency(),
+    authorizerError: F.contextAuthorizerError(),
+    integrationError: F.contextIntegrationErrorMessage(),
+  }),
+);
+
 export class StatelessStack extends Stack {
   readonly api: apigw.RestApi;
   readonly apiFunction: SensorFunction;
@@ -90,7 +111,7 @@ export class StatelessStack extends Stack {
         throttlingRateLimit: THROTTLE.rateLimit,
         throttlingBurstLimit: THROTTLE.burstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat: ACCESS_LOG_FORMAT,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,

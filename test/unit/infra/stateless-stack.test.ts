@@ -116,7 +116,7 @@ describe('StatelessStack', () => {
     }
   });
 
-  it('throttles the stage and writes access logs', () => {
+  it('throttles the stage and writes JSON access logs naming the calling key', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
         Match.objectLike({
@@ -126,7 +126,10 @@ describe('StatelessStack', () => {
           DataTraceEnabled: false,
         }),
       ]),
-      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      AccessLogSetting: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"keyId":"\\$context.authorizer.principalId"'),
+      },
     });
   });
 
