@@ -124,6 +124,37 @@ export class StatelessStack extends Stack {
       // Off: the authorizer caches each key for its own reauthentication timeout, so a lock takes effect in time.
       resultsCacheTtl: Duration.seconds(0),
     });
+    // API Gateway answers some requests itself (no or refused key, throttling, its own errors); give those the
+    // same JSON error shape and headers as the API Lambda, with API Gateway's request id.
+    const gatewayErrors: Array<[string, apigw.ResponseType, string, string]> = [
+      [
+        'Unauthorized',
+        apigw.ResponseType.UNAUTHORIZED,
+        '401',
+        'missing, unknown or locked API key in isg-api-token',
+      ],
+      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'this API key may not call this operation'],
+      ['Throttled', apigw.ResponseType.THROTTLED, '429', 'too many requests; retry later'],
+      ['TooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, '413', 'request body too large'],
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, '', 'bad request'],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, '', 'internal error'],
+    ];
+    for (const [id, type, statusCode, message] of gatewayErrors) {
+      this.api.addGatewayResponse(`GatewayResponse${id}`, {
+        type,
+        ...(statusCode ? { statusCode } : {}),
+        responseHeaders: {
+          'Content-Type': "'application/json'",
+          'Cache-Control': "'no-store'",
+          'X-Content-Type-Options': "'nosniff'",
+          'x-request-id': 'context.requestId',
+        },
+        templates: {
+          'application/json': JSON.stringify({ message, requestId: '$context.requestId' }),
+        },
+      });
+    }
+
     this.api.root.addResource('v3').addProxy({
       anyMethod: true,
       defaultIntegration: new apigw.LambdaIntegration(this.apiFunction.function),

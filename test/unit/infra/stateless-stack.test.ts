@@ -100,6 +100,25 @@ describe('StatelessStack', () => {
     });
   });
 
+  it('answers refusals API Gateway makes itself with the API error shape and the request id', () => {
+    for (const [type, status] of [
+      ['UNAUTHORIZED', '401'],
+      ['ACCESS_DENIED', '403'],
+      ['THROTTLED', '429'],
+      ['REQUEST_TOO_LARGE', '413'],
+    ]) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: status,
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+        },
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.x-request-id': 'context.requestId' }),
+      });
+    }
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'DEFAULT_5XX' });
+  });
+
   it('routes any method under /v3/{proxy+} to the API Lambda through the authorizer', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'v3' });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
