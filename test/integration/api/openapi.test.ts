@@ -1,4 +1,5 @@
 import { validate } from '@readme/openapi-parser';
+import SwaggerClient from 'swagger-client';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApiRoutes } from '#shared/api/routes';
 import { errorStatusesOf } from '#shared/http/openapi';
@@ -32,6 +33,22 @@ describe('GET /v3/openapi.json', () => {
     const result = await validate(structuredClone(doc) as never);
     expect(result.valid, JSON.stringify(result)).toBe(true);
     expect(result.specification).toBe('OpenAPI');
+  });
+
+  it("loads in Swagger UI's own spec resolver (swagger-client) without errors", async () => {
+    const resolved = await SwaggerClient.resolve({ spec: structuredClone(doc) });
+    expect(resolved.errors).toEqual([]);
+    expect(Object.keys(resolved.spec.paths ?? {}).sort()).toEqual(Object.keys(doc.paths).sort());
+    // The resolver does report what Swagger UI would show as an error: a dangling reference.
+    const dangling = structuredClone(doc);
+    dangling.paths['/v3/openapi.json'] = {
+      get: {
+        operationId: 'x',
+        security: [],
+        responses: { '200': { $ref: '#/components/responses/Missing' } },
+      },
+    } as unknown as Record<string, Operation>;
+    expect((await SwaggerClient.resolve({ spec: dangling })).errors).not.toEqual([]);
   });
 
   it('describes exactly the routes the router serves', () => {
