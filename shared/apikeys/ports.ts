@@ -1,5 +1,5 @@
 // Ports the key service depends on: the key store, the audit log and the hasher; adapters live in shared/adapters.
-import type { Role } from './model';
+import type { ApiKeyView } from './model';
 
 /** Parameters and output of one hash, stored with the key so the cost can be raised later without breaking old keys. */
 export interface StoredHash {
@@ -15,16 +15,7 @@ export interface StoredHash {
 }
 
 /** A key as stored: the view's fields plus the hash and an optimistic-concurrency version. Never the token. */
-export interface ApiKeyRecord {
-  keyId: string;
-  description: string;
-  roles: Role[];
-  reauthenticationTimeoutSeconds: number;
-  locked: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-  createdBy: string | null;
-  imported: boolean;
+export interface ApiKeyRecord extends ApiKeyView {
   hash: StoredHash;
   version: number;
 }

@@ -8,9 +8,9 @@ import type {
   AuthorityInformationAccess,
   BasicConstraints,
   ExtendedKeyUsage,
-  ExtensionInfo,
   GeneralName,
   KeyUsageName,
+  ParsedCertificate,
 } from './types';
 
 const SUBJECT_ALT_NAME = knownOid('2.5.29.17');
@@ -38,18 +38,20 @@ const KEY_USAGE_NAMES: readonly KeyUsageName[] = [
   'decipherOnly',
 ];
 
-export interface ExtensionFields {
-  extensions: ExtensionInfo[];
-  subjectAltNames: GeneralName[] | null;
-  keyUsage: KeyUsageName[] | null;
-  extendedKeyUsage: ExtendedKeyUsage[] | null;
-  basicConstraints: BasicConstraints;
-  subjectKeyIdentifier: string | null;
-  authorityKeyIdentifier: string | null;
-  crlDistributionPoints: string[] | null;
-  authorityInfoAccess: AuthorityInformationAccess | null;
-  certificatePolicies: string[] | null;
-}
+/** The part of ParsedCertificate that comes from the extensions. */
+export type ExtensionFields = Pick<
+  ParsedCertificate,
+  | 'extensions'
+  | 'subjectAltNames'
+  | 'keyUsage'
+  | 'extendedKeyUsage'
+  | 'basicConstraints'
+  | 'subjectKeyIdentifier'
+  | 'authorityKeyIdentifier'
+  | 'crlDistributionPoints'
+  | 'authorityInfoAccess'
+  | 'certificatePolicies'
+>;
 
 export function noExtensions(): ExtensionFields {
   return {
