@@ -118,6 +118,11 @@ export interface ScanRecord {
   effectiveQuery: string | null;
   /** Highest CertId covered by the plan: the cursor candidate when the scan completes. */
   planMaxCertId: number | null;
+  /**
+   * Lowest CertId of the plan. With planMaxCertId and counts.pagesPlanned it determines the page ranges, so a
+   * redelivered start message can re-send exactly the recorded plan's tasks. Optional: absent on older records.
+   */
+  planMinCertId?: number | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

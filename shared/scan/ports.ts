@@ -54,7 +54,10 @@ export interface ScanStore {
     scanId: string,
     fromStates: readonly ScanState[],
     patch: Partial<
-      Pick<ScanRecord, 'state' | 'mode' | 'effectiveQuery' | 'planMaxCertId' | 'startedAt' | 'finishedAt'>
+      Pick<
+        ScanRecord,
+        'state' | 'mode' | 'effectiveQuery' | 'planMaxCertId' | 'planMinCertId' | 'startedAt' | 'finishedAt'
+      >
     > & {
       /** Set (not add) these counts. */
       counts?: Partial<ScanRecord['counts']>;
