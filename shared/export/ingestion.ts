@@ -487,12 +487,12 @@ function describe(error: unknown): string {
 function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(asError(signal.reason));
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      reject(asError(signal?.reason));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -500,4 +500,8 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
