@@ -2,25 +2,33 @@
 import { ApiKeyService } from '#shared/apikeys/index';
 import { apiConfigFromEnv, dynamoBackendFromEnv } from '#shared/api/config';
 import { classifyApiKeyError, createApiRoutes } from '#shared/api/routes';
+import { classifyScanError } from '#shared/api/scan-routes';
 import { callerOf } from '#shared/http/caller';
 import { createHttpHandler, type HttpHandler } from '#shared/http/lambda';
 import { DEFAULT_BODY_LIMIT_BYTES } from '#shared/http/request';
 import { createRouter } from '#shared/http/router';
 import { jsonLogger, type Logger } from '#shared/logging';
+import type { ScanApi } from '#shared/scan/ports';
 
 export interface ApiHandlerDeps {
   service: ApiKeyService;
+  /** The scan core; without it the scan and schedule routes are not served. */
+  scans?: ScanApi;
   logger?: Logger;
   bodyLimitBytes?: number;
 }
 
 export function createApiHandler(deps: ApiHandlerDeps): HttpHandler {
   const logger = deps.logger ?? jsonLogger({ service: 'api' });
-  const router = createRouter(createApiRoutes(deps.service), {
+  const router = createRouter(createApiRoutes(deps.service, undefined, deps.scans), {
     caller: callerOf,
     bodyLimitBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
   });
-  return createHttpHandler({ router, logger, classify: classifyApiKeyError });
+  return createHttpHandler({
+    router,
+    logger,
+    classify: (error) => classifyApiKeyError(error) ?? classifyScanError(error),
+  });
 }
 
 function handlerFromEnv(): HttpHandler {

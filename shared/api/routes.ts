@@ -6,6 +6,7 @@ import {
   DuplicateKeyIdError,
 } from '#shared/apikeys/index';
 import type { ApiKeyService } from '#shared/apikeys/index';
+import type { ScanApi } from '#shared/scan/ports';
 import { ConflictError, NotFoundError, RequestValidationError, type HttpError } from '#shared/http/errors';
 import { buildOpenApiDocument } from '#shared/http/openapi';
 import { defineRoute, type Route } from '#shared/http/router';
@@ -24,6 +25,7 @@ import {
   ListApiKeysQuerySchema,
   OpenApiDocumentSchema,
 } from './schemas.ts';
+import { createScanRoutes } from './scan-routes.ts';
 
 export const API_KEY_HEADER = 'isg-api-token';
 
@@ -60,10 +62,14 @@ function bulkRoute(action: 'lock' | 'unlock' | 'delete', service: ApiKeyService,
   });
 }
 
-/** Every /v3 route. `GET /v3/openapi.json` describes the table it belongs to. */
+/**
+ * Every /v3 route. `GET /v3/openapi.json` describes the table it belongs to. The scan and schedule routes are served
+ * when a ScanApi is given.
+ */
 export function createApiRoutes(
   service: ApiKeyService,
   info: { version: string } = { version: '3.0.0' },
+  scans?: ScanApi,
 ): Route[] {
   let document: Record<string, unknown> | undefined;
   const routes: Route[] = [
@@ -157,6 +163,7 @@ export function createApiRoutes(
       responses: { 200: { description: 'A page of audit records.', schema: AuditPageSchema } },
       handle: async ({ query }) => ({ status: 200, body: await service.listAudit(query) }),
     }),
+    ...(scans ? createScanRoutes(scans) : []),
     defineRoute({
       method: 'GET',
       path: '/v3/openapi.json',
