@@ -1,6 +1,7 @@
 // A real ingestion endpoint on loopback for tests and the demo: implements docs/ingestion.md (bearer token, gzip JSON
 // lines, de-duplication by batch id) and can fail on purpose (500, 429 with Retry-After, resets, slow or lost answers).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -10,6 +11,7 @@ import {
   type IngestionBatchKind,
 } from '#shared/export/ingestion';
 import { seededRandom } from './faults';
+import { createSelfSignedCertificate } from './tls';
 
 export const INGESTION_PATH = '/v1/batches';
 
@@ -83,12 +85,16 @@ export interface IngestionReceiverOptions {
   maxBodyBytes?: number;
   /** Largest decompressed body (a gzip bomb gets 413). Default 64 MiB. */
   maxDecompressedBytes?: number;
+  /** Serve HTTPS: PEM certificate and key, or 'self-signed' for 127.0.0.1/localhost (clients trust `caCertPem`). */
+  tls?: { cert: string; key: string; caCertPem?: string } | 'self-signed';
 }
 
 export interface IngestionReceiver {
-  /** The ingestion URL to configure: http://127.0.0.1:<port>/v1/batches */
+  /** The ingestion URL to configure: http(s)://127.0.0.1:<port>/v1/batches */
   url: string;
   port: number;
+  /** With `tls`: the PEM bundle a client must trust. */
+  caCertPem?: string;
   /** Latest document per finding id. */
   findings: Map<string, Record<string, unknown>>;
   /** Latest resolution per finding id. */
@@ -291,12 +297,16 @@ export async function startIngestionReceiver(options: IngestionReceiverOptions):
     return { status: 202, body: { batchId: meta.batchId, accepted: records.length, duplicate: false } };
   };
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { message: `receiver error: ${String(error)}` });
       else res.destroy();
     });
-  });
+  };
+  const material = options.tls === 'self-signed' ? createSelfSignedCertificate() : options.tls;
+  const server: Server = material
+    ? createHttpsServer({ cert: material.cert, key: material.key }, listener)
+    : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -307,8 +317,9 @@ export async function startIngestionReceiver(options: IngestionReceiverOptions):
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}${INGESTION_PATH}`,
+    url: `${material ? 'https' : 'http'}://127.0.0.1:${port}${INGESTION_PATH}`,
     port,
+    ...(material?.caCertPem === undefined ? {} : { caCertPem: material.caCertPem }),
     findings,
     resolutions,
     batches,
