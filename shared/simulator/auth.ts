@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { loadKerberos, withKrb5Env } from '#shared/keyfactor/kerberos';
 
 export interface Principal {
   /** `DOMAIN\user`, `user`, the OAuth client id, or 'anonymous'; what the request log shows. */
@@ -43,9 +44,20 @@ export interface OAuthOptions {
   audience: string;
 }
 
+export interface NegotiateOptions {
+  /** The service keytab (KRB5_KTNAME) holding the HTTP/<host> key the clients' tickets are encrypted for. */
+  keytab: string;
+  /** The krb5.conf naming the realm (KRB5_CONFIG). */
+  krb5Conf: string;
+  /** `HTTP@host` to accept only that service; default '' accepts any principal in the keytab, as IIS does. */
+  service?: string;
+}
+
 export interface SimulatorAuthOptions {
   basic?: BasicUser[];
   oauth?: OAuthOptions;
+  /** Kerberos SPNEGO (`Authorization: Negotiate`), verified with a service keytab. */
+  negotiate?: NegotiateOptions;
   /** Requests without an Authorization header are let in as 'anonymous'. Presented credentials are still checked. */
   anonymous?: boolean;
 }
@@ -143,6 +155,47 @@ export class BearerJwtScheme implements AuthScheme {
   }
 }
 
+/** Kerberos through SPNEGO: one leg with MIT Kerberos, the mutual-auth token returned on success. */
+export class NegotiateScheme implements AuthScheme {
+  readonly scheme = 'Negotiate';
+
+  constructor(private readonly options: NegotiateOptions) {}
+
+  challenge(): string {
+    return 'Negotiate';
+  }
+
+  async authenticate(credentials: string): Promise<AuthResult> {
+    const token = credentials.trim();
+    if (!token) return { outcome: 'rejected', reason: 'no Negotiate token' };
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token))
+      return { outcome: 'rejected', reason: 'malformed Negotiate token' };
+    const kerberos = await loadKerberos();
+    let result: { username: string; response: string; complete: boolean };
+    try {
+      result = await withKrb5Env(
+        { KRB5_KTNAME: `FILE:${this.options.keytab}`, KRB5_CONFIG: this.options.krb5Conf },
+        async () => {
+          const server = await kerberos.initializeServer(this.options.service ?? '');
+          await server.step(token);
+          return { username: server.username, response: server.response, complete: server.contextComplete };
+        },
+      );
+    } catch (error) {
+      return {
+        outcome: 'rejected',
+        reason: error instanceof Error ? error.message.replace(/\s+/g, ' ') : 'invalid token',
+      };
+    }
+    if (!result.complete) return { outcome: 'continue', wwwAuthenticate: `Negotiate ${result.response}` };
+    return {
+      outcome: 'authenticated',
+      principal: { name: result.username, scheme: 'Negotiate', canReadCertificates: true },
+      ...(result.response ? { responseHeaders: { 'www-authenticate': `Negotiate ${result.response}` } } : {}),
+    };
+  }
+}
+
 export type AuthDecision =
   | { ok: true; principal: Principal; responseHeaders: Record<string, string> }
   | { ok: false; message: string; challenges: string[] };
@@ -157,6 +210,7 @@ export class Authenticator {
     const schemes: AuthScheme[] = [];
     if (options.basic && options.basic.length > 0) schemes.push(new BasicAuthScheme(options.basic));
     if (options.oauth) schemes.push(new BearerJwtScheme(options.oauth));
+    if (options.negotiate) schemes.push(new NegotiateScheme(options.negotiate));
     return new Authenticator(schemes, options.anonymous ?? false);
   }
 

@@ -478,6 +478,13 @@ export type { NewCertificate, RevocationDetails } from './inventory';
 export type { FaultAction, FaultMatch, FaultRule, FiredFault, FaultInjector } from './faults';
 export type { RequestLog, RequestLogEntry } from './request-log';
 export type { ListParams } from './paging';
-export type { BasicUser, OAuthOptions, SimulatorAuthOptions, AuthScheme, Principal } from './auth';
+export type {
+  BasicUser,
+  NegotiateOptions,
+  OAuthOptions,
+  SimulatorAuthOptions,
+  AuthScheme,
+  Principal,
+} from './auth';
 export type { SimulatorExtras } from './extras';
 export { createSelfSignedCertificate, type SelfSignedCertificate } from './tls';
