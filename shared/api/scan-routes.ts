@@ -7,7 +7,8 @@ import {
   type Issue,
 } from '#shared/http/errors';
 import { defineRoute, type Route } from '#shared/http/router';
-import { TERMINAL_STATES } from '#shared/scan/model';
+import { QueryError } from '#shared/query/index';
+import { TERMINAL_STATES, type ScanState } from '#shared/scan/model';
 import type { ScanApi } from '#shared/scan/ports';
 import {
   InvalidScanRequestError,
@@ -36,12 +37,12 @@ const DEFAULT_LIST_LIMIT = 25;
 
 /** Maps the scan core's errors to HTTP; their messages name no credential. Everything else is a 500. */
 export function classifyScanError(error: unknown): HttpError | undefined {
-  if (error instanceof InvalidScheduleError) {
-    return new RequestValidationError(`invalid request: ${error.message}`, [
-      { path: 'expression', message: error.message },
-    ]);
-  }
-  if (error instanceof InvalidScanRequestError) {
+  // The schemas check everything the core does and more; these are a second line for a request they let through.
+  if (
+    error instanceof InvalidScheduleError ||
+    error instanceof InvalidScanRequestError ||
+    error instanceof QueryError
+  ) {
     return new RequestValidationError(`invalid request: ${error.message}`, [
       { path: '', message: error.message },
     ]);
@@ -78,6 +79,12 @@ function withIssueSummary(route: Route): Route {
       }
     },
   };
+}
+
+function notCancellable(scanId: string, state: ScanState): ConflictError {
+  return TERMINAL_STATES.includes(state)
+    ? new ConflictError(`scan ${scanId} has already finished (${state})`)
+    : new ConflictError(`scan ${scanId} is ${state} and can no longer be cancelled`);
 }
 
 const SCAN_TAGS = ['Scans'];
@@ -165,20 +172,19 @@ export function createScanRoutes(scans: ScanApi): Route[] {
       responses: {
         200: { description: 'The cancelled scan.', schema: ScanSchema },
         404: { description: 'No such scan.' },
-        409: { description: 'The scan has already finished (COMPLETED, PARTIAL, FAILED or CANCELLED).' },
+        409: {
+          description:
+            'The scan has already finished (COMPLETED, PARTIAL, FAILED or CANCELLED) or is FINALIZING, which is let finish.',
+        },
       },
       handle: async ({ params }) => {
         const before = await scans.getScan(params.scanId);
         if (!before) throw new NotFoundError(`scan not found: ${params.scanId}`);
-        if (TERMINAL_STATES.includes(before.state)) {
-          throw new ConflictError(`scan ${before.scanId} has already finished (${before.state})`);
-        }
+        if (TERMINAL_STATES.includes(before.state)) throw notCancellable(before.scanId, before.state);
         const after = await scans.cancelScan(params.scanId);
         if (!after) throw new NotFoundError(`scan not found: ${params.scanId}`);
-        // It may have finished between the read and the cancel: then it was not cancelled by this request.
-        if (after.state !== 'CANCELLED') {
-          throw new ConflictError(`scan ${after.scanId} has already finished (${after.state})`);
-        }
+        // It may have moved on between the read and the cancel (or be FINALIZING, which is let finish).
+        if (after.state !== 'CANCELLED') throw notCancellable(after.scanId, after.state);
         return { status: 200, body: scanView(after) };
       },
     }),

@@ -32,7 +32,8 @@ export const LIMITS = {
   labels: 50,
   labelName: 128,
   labelValue: 256,
-  scheduleName: 128,
+  /** The core's limit (shared/scan/service.ts). */
+  scheduleName: 64,
   expression: 256,
   timezone: 64,
   pageSizeMin: 1,
@@ -556,10 +557,7 @@ export function toCreateScheduleInput(
 // ---- path and query parameters
 
 /** Scan ids are ULIDs: 26 Crockford base-32 characters (shared/scan/keys.ts newScanId). */
-export const SCAN_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
-
-/** Schedule ids: letters, digits, `_` and `-`, as the core generates them. */
-export const SCHEDULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const SCAN_ID_PATTERN = /^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/;
 
 export const ScanIdParamsSchema = z.object({
   scanId: z
@@ -571,11 +569,15 @@ export const ScanIdParamsSchema = z.object({
     .meta({ description: 'The scan id (a ULID).', example: '01JDQ3Z6W8K4N2V7R5T9B1C3XH' }),
 });
 
+/** Schedule ids are ULIDs too. */
 export const ScheduleIdParamsSchema = z.object({
   scheduleId: z
     .string()
-    .regex(SCHEDULE_ID_PATTERN, { error: 'is not a schedule id' })
-    .meta({ description: 'The schedule id.' }),
+    .regex(SCAN_ID_PATTERN, {
+      error: 'is not a schedule id (26 letters and digits, as returned by POST /v3/schedules)',
+    })
+    .transform((id) => id.toUpperCase())
+    .meta({ description: 'The schedule id (a ULID).', example: '01JDQ40D3N6Q8S1V4X7Z9B2D5F' }),
 });
 
 export const ListScansQuerySchema = z.strictObject({
