@@ -601,7 +601,7 @@ export function describeScanStoreContract(
 
       it('resolves each finding once when two resolveUnseen calls race, in chunks of at most 100', async () => {
         const sensorKey = `sk-${randomUUID()}`;
-        const inputs = findingInputs(sensorKey, 0, 250);
+        const inputs = findingInputs(sensorKey, 0, 150);
         await stores.findings.upsertFindings(sensorKey, 'scan-1', iso(1), inputs);
         const [a, b] = await Promise.all([
           collect(stores.findings.resolveUnseen(sensorKey, 'scan-2', iso(2))),
@@ -612,11 +612,11 @@ export function describeScanStoreContract(
           expect(chunk.length).toBeLessThanOrEqual(100);
         }
         const ids = [...a.flat(), ...b.flat()].map((r) => r.findingId);
-        expect(ids).toHaveLength(250);
-        expect(new Set(ids).size).toBe(250);
+        expect(ids).toHaveLength(150);
+        expect(new Set(ids).size).toBe(150);
         expect(
           (await collect(stores.findings.listFindings(sensorKey, { status: 'resolved' }))).flat(),
-        ).toHaveLength(250);
+        ).toHaveLength(150);
       });
 
       it('lists a sensor’s findings in pages, optionally by status, as copies', async () => {

@@ -1,0 +1,183 @@
+// The scan store contract against the DynamoDB adapters on moto, plus what only DynamoDB has: batch limits (25 writes,
+// 100 reads per request), the 400 KB item guard on the outbox and the gzip document attribute.
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { localAwsClientConfig } from '#shared/adapters/aws/client-config';
+import {
+  FINDINGS_TABLE,
+  OutboxBatchTooLargeError,
+  SCANS_TABLE,
+  createDynamoScanStores,
+  createScanTables,
+} from '#shared/adapters/aws/scan-stores';
+import type { ScanTableNames } from '#shared/adapters/aws/scan-stores';
+import {
+  TestClock,
+  describeScanStoreContract,
+  exportBatch,
+  findingInputs,
+  scanRecord,
+} from '#test/support/scan-store-contract';
+
+const dynamo = new DynamoDBClient(localAwsClientConfig(inject('awsEndpoint')));
+/**
+ * DynamoDB applies each request to an item atomically; moto serves requests on parallel threads without item locks
+ * (a concurrent `SET n = n + :d` loses updates there). So the contract's client sends one request at a time: each
+ * request is atomic as on AWS, while the adapters' multi-request sequences (transaction then claim, read then
+ * batch write, query then conditional updates) still interleave freely between concurrent callers.
+ */
+const serialDynamo = new DynamoDBClient(localAwsClientConfig(inject('awsEndpoint')));
+let inFlight: Promise<unknown> = Promise.resolve();
+serialDynamo.middlewareStack.add(
+  (next) => (args) => {
+    const run = inFlight.then(() => next(args));
+    inFlight = run.catch(() => undefined);
+    return run;
+  },
+  { step: 'deserialize', name: 'oneRequestAtATimeForMoto' },
+);
+// Unique per run and file (moto is shared and never reset); each contract test gets its own tables.
+const runId = randomUUID().slice(0, 8);
+let tableCount = 0;
+
+async function freshTables(): Promise<ScanTableNames> {
+  const n = tableCount++;
+  const names = {
+    scans: `scan-stores-${runId}-${n}-scans`,
+    findings: `scan-stores-${runId}-${n}-findings`,
+    outbox: `scan-stores-${runId}-${n}-outbox`,
+  };
+  await createScanTables(dynamo, names);
+  return names;
+}
+
+describeScanStoreContract('DynamoDB (moto)', async (clock) =>
+  createDynamoScanStores(serialDynamo, await freshTables(), { clock }),
+);
+
+describe('DynamoDB scan stores: what only DynamoDB has', () => {
+  it('creates the tables infra creates (keys, byCreated index, TTL), idempotently', async () => {
+    const names = await freshTables();
+    await createScanTables(dynamo, names);
+    const scans = await dynamo.send(new DescribeTableCommand({ TableName: names.scans }));
+    expect(scans.Table?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    const index = scans.Table?.GlobalSecondaryIndexes?.[0];
+    expect(index?.IndexName).toBe(SCANS_TABLE.createdIndex);
+    expect(index?.KeySchema).toEqual([
+      { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+      { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+    ]);
+    expect(index?.Projection?.ProjectionType).toBe('ALL');
+    const findings = await dynamo.send(new DescribeTableCommand({ TableName: names.findings }));
+    expect(findings.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(['sensorKey', 'findingId']);
+    for (const table of [names.scans, names.outbox]) {
+      const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: table }));
+      expect(ttl.TimeToLiveDescription?.AttributeName).toBe('expiresAt');
+    }
+  });
+
+  it('upserts more findings than one BatchWriteItem (25) or BatchGetItem (100) takes', async () => {
+    const stores = createDynamoScanStores(dynamo, await freshTables());
+    const sensorKey = `sk-${randomUUID()}`;
+    const inputs = findingInputs(sensorKey, 0, 230);
+    const outcomes = await stores.findings.upsertFindings(
+      sensorKey,
+      'scan-1',
+      '2026-03-01T12:00:00.000Z',
+      inputs,
+    );
+    expect(outcomes).toEqual(inputs.map(() => 'created'));
+    const listed: string[] = [];
+    for await (const page of stores.findings.listFindings(sensorKey))
+      listed.push(...page.map((f) => f.findingId));
+    expect(listed.sort()).toEqual(inputs.map((i) => i.findingId).sort());
+    // The second pass reads all 230 back (three BatchGetItem requests) and rewrites them as seen by scan-2.
+    const again = await stores.findings.upsertFindings(
+      sensorKey,
+      'scan-2',
+      '2026-03-01T13:00:00.000Z',
+      inputs,
+    );
+    expect(again).toEqual(inputs.map(() => 'unchanged'));
+    expect((await stores.findings.getFinding(sensorKey, inputs[229]!.findingId))?.lastSeenScanId).toBe(
+      'scan-2',
+    );
+  });
+
+  it('stores the finding document gzipped in a binary attribute, smaller than its JSON', async () => {
+    const names = await freshTables();
+    const stores = createDynamoScanStores(dynamo, names);
+    const sensorKey = `sk-${randomUUID()}`;
+    const [input] = findingInputs(sensorKey, 50, 51);
+    await stores.findings.upsertFindings(sensorKey, 'scan-1', '2026-03-01T12:00:00.000Z', [input!]);
+    const raw = await dynamo.send(
+      new GetItemCommand({
+        TableName: names.findings,
+        Key: { sensorKey: { S: sensorKey }, findingId: { S: input!.findingId } },
+      }),
+    );
+    const body = raw.Item?.[FINDINGS_TABLE.documentAttribute]?.B;
+    expect(body).toBeInstanceOf(Uint8Array);
+    const json = JSON.stringify(input!.document);
+    expect(body!.byteLength).toBeLessThan(Buffer.byteLength(json) / 2);
+    expect(JSON.parse(gunzipSync(body!).toString('utf8'))).toEqual(input!.document);
+    // Plain attributes for what conditions and filters read.
+    expect(raw.Item?.status).toEqual({ S: 'open' });
+    expect(raw.Item?.lastSeenScanId).toEqual({ S: 'scan-1' });
+    expect(raw.Item?.contentHash).toEqual({ S: input!.contentHash });
+    expect(raw.Item?.certificateId).toEqual({ N: String(input!.certificateId) });
+  });
+
+  it('refuses an outbox body over 350 KB before DynamoDB would, and accepts one just under', async () => {
+    const stores = createDynamoScanStores(dynamo, await freshTables());
+    const tooLarge = exportBatch({ body: new Uint8Array(350 * 1024 + 1) });
+    await expect(stores.outbox.putBatch(tooLarge)).rejects.toBeInstanceOf(OutboxBatchTooLargeError);
+    await expect(stores.outbox.putBatch(tooLarge)).rejects.toThrow(/350 KB|358400/);
+    const fits = exportBatch({ body: new Uint8Array(350 * 1024).fill(7), lastError: 'x'.repeat(50_000) });
+    expect(await stores.outbox.putBatch(fits)).toBe(true);
+    const stored = await stores.outbox.getBatch(fits.batchId);
+    expect(stored?.body.byteLength).toBe(350 * 1024);
+    expect(stored?.lastError?.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('keeps task completions and callbackId claims as their own items under the scan', async () => {
+    const names = await freshTables();
+    const stores = createDynamoScanStores(dynamo, names, { clock: new TestClock() });
+    const scan = scanRecord({ callbackId: 'cb-raw', state: 'RUNNING' });
+    await stores.scans.createScan(scan);
+    await stores.scans.completeTask(scan.scanId, 'r1-10', {
+      status: 'failed',
+      fetched: 10,
+      analysed: 0,
+      rejected: 0,
+      changed: 0,
+      exportBatches: 0,
+      error: 'HTTP 503',
+    });
+    const task = await dynamo.send(
+      new GetItemCommand({
+        TableName: names.scans,
+        Key: { pk: { S: `SCAN#${scan.scanId}` }, sk: { S: 'TASK#r1-10' } },
+      }),
+    );
+    expect(task.Item?.status).toEqual({ S: 'failed' });
+    expect(task.Item?.expiresAt?.N).toBeDefined();
+    const claim = await dynamo.send(
+      new GetItemCommand({
+        TableName: names.scans,
+        Key: { pk: { S: 'CALLBACK#cb-raw' }, sk: { S: `${scan.createdAt}#${scan.scanId}` } },
+      }),
+    );
+    expect(claim.Item?.scanId).toEqual({ S: scan.scanId });
+  });
+});
