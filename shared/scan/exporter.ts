@@ -115,6 +115,8 @@ export async function exportBatch(
         ? { exportedFindings: batch.count }
         : { exportedResolutions: batch.count }),
       exportBatchesSent: 1,
+      // A batch redriven from the DLQ and now delivered is no longer failed (its scan error stays as history).
+      ...(batch.status === 'failed' ? { exportBatchesFailed: -1 } : {}),
     });
   }
 }

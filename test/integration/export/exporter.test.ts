@@ -365,4 +365,62 @@ describe('exportBatch', () => {
       exportBatchesFailed: 0,
     });
   });
+
+  it('a batch redriven from the DLQ and delivered is counted sent and no longer failed', async () => {
+    const deps = makeDeps({ exportMaxAttempts: 1 });
+    const scan = await createScan(deps);
+    const [batch] = await queueFindings(deps, scan.scanId, ['r1', 'r2']);
+    receiver.setFaults({ failRate: 1, kinds: ['500'] });
+    await expect(
+      exportBatch(deps, messageOf(batch!), { receiveCount: 1 }, { ingestion: FAST }),
+    ).rejects.toBeInstanceOf(PoisonBatchError);
+    receiver.setFaults(null);
+    // The redriven message starts its receive count again.
+    await exportBatch(deps, messageOf(batch!), { receiveCount: 1 }, { ingestion: FAST });
+    expect(receiver.findings.size).toBe(2);
+    expect((await deps.scans.getScan(scan.scanId))?.counts).toMatchObject({
+      exportedFindings: 2,
+      exportBatchesSent: 1,
+      exportBatchesFailed: 0,
+    });
+  });
+
+  it('uses the injected deps.fetch', async () => {
+    let calls = 0;
+    const deps: ScanDeps = {
+      ...makeDeps(),
+      fetch: (input, init) => {
+        calls++;
+        return globalThis.fetch(input, init);
+      },
+    };
+    const scan = await createScan(deps);
+    const [batch] = await queueFindings(deps, scan.scanId, ['i1']);
+    await exportBatch(deps, messageOf(batch!), { receiveCount: 1 }, { ingestion: FAST });
+    expect(calls).toBe(1);
+    expect(receiver.findings.has('i1')).toBe(true);
+  });
+
+  it('a batch whose scan record is gone fails the attempt with a clear reason', async () => {
+    const deps = makeDeps();
+    const [batch] = await queueFindings(deps, 'scan-that-expired', ['z']);
+    await expect(
+      exportBatch(deps, messageOf(batch!), { receiveCount: 1 }, { ingestion: FAST }),
+    ).rejects.toThrow(/attempt 1: scan scan-that-expired not found/);
+    expect(await deps.outbox.getBatch(batch!.batchId)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(receiver.requests).toBe(0);
+  });
+
+  it('a Retry-After beyond the client cap ends the attempt and hands the pause to the queue', async () => {
+    const deps = makeDeps();
+    const scan = await createScan(deps);
+    const [batch] = await queueFindings(deps, scan.scanId, ['w']);
+    receiver.setFaults({ failFirst: 1, kinds: ['429'], retryAfter: 120 });
+    const error = (await exportBatch(deps, messageOf(batch!), { receiveCount: 1 }, { ingestion: FAST }).catch(
+      (e: unknown) => e,
+    )) as ExportAttemptError;
+    expect(error).toBeInstanceOf(ExportAttemptError);
+    expect(error.retryAfterMs).toBe(120_000);
+    expect(receiver.requests).toBe(1);
+  });
 });
