@@ -1,6 +1,6 @@
 // API Lambda (API Gateway REST proxy): the /v3 routes over the API-key service; the caller comes from the authorizer.
 import { ApiKeyService } from '#shared/apikeys/index';
-import { apiConfigFromEnv, dynamoBackendFromEnv } from '#shared/api/config';
+import { apiConfigFromEnv, dynamoBackendFromEnv, scanApiFromEnv } from '#shared/api/config';
 import { classifyApiKeyError, createApiRoutes } from '#shared/api/routes';
 import { classifyScanError } from '#shared/api/scan-routes';
 import { callerOf } from '#shared/http/caller';
@@ -34,7 +34,10 @@ export function createApiHandler(deps: ApiHandlerDeps): HttpHandler {
 function handlerFromEnv(): HttpHandler {
   const config = apiConfigFromEnv();
   const service = new ApiKeyService(dynamoBackendFromEnv(config));
-  return createApiHandler({ service, logger: jsonLogger({ service: 'api', level: config.LOG_LEVEL }) });
+  const logger = jsonLogger({ service: 'api', level: config.LOG_LEVEL });
+  const scans = scanApiFromEnv(logger);
+  if (!scans) logger.warn('scan routes disabled: SCANS_TABLE_NAME is not set');
+  return createApiHandler({ service, scans, logger });
 }
 
 let fromEnv: HttpHandler | undefined;

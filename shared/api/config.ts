@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfigFromEnv } from '#shared/adapters/aws/client-config';
 import { DynamoApiKeyStore, DynamoAuditLog } from '#shared/adapters/aws/apikey-store';
+import { SCAN_ENV, scanDepsFromEnv } from '#shared/adapters/aws/scan-deps';
 import type { ApiKeyStore, AuditLog } from '#shared/apikeys/index';
+import type { Logger } from '#shared/logging';
+import type { ScanApi } from '#shared/scan/ports';
+import { createScanApi } from '#shared/scan/service';
 
 const ApiEnvSchema = z.object({
   API_KEYS_TABLE_NAME: z.string().min(1, { error: 'API_KEYS_TABLE_NAME is required' }),
@@ -28,4 +32,14 @@ export function dynamoBackendFromEnv(
     store: new DynamoApiKeyStore(client, config.API_KEYS_TABLE_NAME),
     audit: new DynamoAuditLog(client, config.API_KEYS_AUDIT_TABLE_NAME),
   };
+}
+
+/**
+ * The scan core over its AWS adapters, or undefined when the deployment has no scan resources (SCANS_TABLE_NAME
+ * unset: the API then serves API keys only). When it is set, every scan variable must be valid: a missing one fails
+ * the cold start, naming it.
+ */
+export function scanApiFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): ScanApi | undefined {
+  if (!env[SCAN_ENV.scansTable]) return undefined;
+  return createScanApi(scanDepsFromEnv(env, { service: 'api', logger }));
 }
