@@ -23,6 +23,8 @@ export const MAX_EXPANDED_VALUES = 10_000;
 /** Nesting deeper than this is never a real config, and recursion must stay far from the stack limit. */
 export const MAX_DEPTH = 64;
 
+const TOO_DEEP_TO_PARSE = `nesting is too deep to parse (more than ${MAX_DEPTH} levels); a config is never this deep`;
+
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];
 
@@ -97,14 +99,21 @@ export function parseYaml(text: string): ParsedYaml {
   };
   const issues: ConfigIssue[] = [];
   const empty: ParsedYaml = { value: null, location: { value: null }, issues };
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    merge: true,
-    // Duplicates are reported below, naming the key and both lines.
-    uniqueKeys: false,
-    prettyErrors: false,
-    version: '1.2',
-  });
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, {
+      lineCounter,
+      merge: true,
+      // Duplicates are reported below, naming the key and both lines.
+      uniqueKeys: false,
+      prettyErrors: false,
+      version: '1.2',
+    });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    issues.push({ path: '', line: null, column: null, message: TOO_DEEP_TO_PARSE });
+    return empty;
+  }
   if (!Array.isArray(docs)) return empty; // an empty stream: no document at all
   for (const doc of docs) {
     for (const problem of [...doc.errors, ...doc.warnings]) {
@@ -113,7 +122,10 @@ export function parseYaml(text: string): ParsedYaml {
         path: '',
         line: at?.line ?? null,
         column: at?.column ?? null,
-        message: `YAML: ${sanitiseParserMessage(problem.message)}${hintFor(problem.code)}`,
+        // The parser recurses on nesting and reports a blown stack as an error of its own.
+        message: /call stack/i.test(problem.message)
+          ? TOO_DEEP_TO_PARSE
+          : `YAML: ${sanitiseParserMessage(problem.message)}${hintFor(problem.code)}`,
       });
     }
   }
