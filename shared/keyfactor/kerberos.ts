@@ -468,6 +468,12 @@ export class KerberosAuth implements CommandAuth {
     }
   }
 
+  /** Gets a ticket now (a dry run's credential check); authorization() does this on first use anyway. */
+  async login(): Promise<void> {
+    if (this.#closed) throw new CommandKerberosError('This Kerberos session was closed', 'other');
+    await this.#loginOnce();
+  }
+
   async refreshAfterUnauthorized(): Promise<boolean> {
     if (this.#closed) return false;
     this.#ticket = undefined;
@@ -477,6 +483,7 @@ export class KerberosAuth implements CommandAuth {
 
   /** A new login for a ticket that worked before; a failure says so and keeps the underlying reason. */
   async #renew(why: string): Promise<void> {
+    this.#logger.info('renewing the Kerberos ticket', { principal: this.principal, why });
     try {
       await this.#loginOnce();
     } catch (err) {
