@@ -26,6 +26,8 @@ export interface FaultMatch {
   method?: string;
   /** PageReturned of the request (1 when not sent). */
   page?: number;
+  /** Tested against the query text (the decoded QueryString / pq.queryString), e.g. to fail one CertId range. */
+  query?: RegExp;
   /** Fire on every Nth request that matches path/method/page (counted per rule, from its creation). */
   every?: number;
   /** Chance to fire on a matching request, drawn from the simulator's seeded generator. */
@@ -76,6 +78,8 @@ export interface FaultRequestFacts {
   method: string;
   path: string;
   page: number | undefined;
+  /** The decoded query text of a list request; undefined when none was sent. */
+  query?: string | undefined;
 }
 
 /** mulberry32: small, fast and good enough to make probabilistic faults repeatable for a given seed. */
@@ -152,6 +156,7 @@ export class FaultInjector {
       if (match.method !== undefined && match.method.toUpperCase() !== request.method.toUpperCase()) continue;
       if (match.path !== undefined && !pathMatches(match.path, request.path)) continue;
       if (match.page !== undefined && match.page !== request.page) continue;
+      if (match.query !== undefined && !match.query.test(request.query ?? '')) continue;
       state.matched++;
       if (match.every !== undefined && state.matched % match.every !== 0) continue;
       const action = state.rule.action;

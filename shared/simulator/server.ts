@@ -301,7 +301,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     state.entry.params = params;
 
-    const selection = faults.select({ method, path, page: params.pageReturned });
+    const selection = faults.select({ method, path, page: params.pageReturned, query: params.queryString });
     state.entry.faults = selection.fired;
     const faultSummary = describeFiredFaults(selection.fired);
     if (faultSummary !== undefined) state.entry.fault = faultSummary;
