@@ -11,6 +11,7 @@ import {
   type Alias,
   type Node as YamlNode,
   type Document,
+  type EmptyStream,
   type Scalar,
   type YAMLMap,
 } from 'yaml';
@@ -99,7 +100,7 @@ export function parseYaml(text: string): ParsedYaml {
   };
   const issues: ConfigIssue[] = [];
   const empty: ParsedYaml = { value: null, location: { value: null }, issues };
-  let docs: ReturnType<typeof parseAllDocuments>;
+  let docs: Document.Parsed[] | EmptyStream;
   try {
     docs = parseAllDocuments(text, {
       lineCounter,

@@ -134,7 +134,7 @@ describe('the guide excerpt below anchor definitions (test/fixtures/config/seed-
   });
 
   it('fails without the anchors, naming the first undefined one', () => {
-    const text = readFileSync(SEED_FIXTURE, 'utf8').replace(/^x-.*\n(  .*\n)*/gm, '');
+    const text = readFileSync(SEED_FIXTURE, 'utf8').replace(/^x-.*\n( {2}.*\n)*/gm, '');
     expect(() => loadConfig({ text, fileName: 'excerpt.yml' }, { env: ENV })).toThrow(
       /excerpt\.yml:\d+:\d+ scan_config\.config\.local_export\.plugin_config: \*local_export_config refers to anchor &local_export_config, which is not defined/,
     );
