@@ -1,4 +1,5 @@
 // The local ingestion receiver on its own: routing, media types, limits, line checks, seeded faults, runtime changes.
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestionHeaders, type IngestionBatch } from '#shared/export/ingestion';
@@ -131,5 +132,29 @@ describe('startIngestionReceiver', () => {
     await other.stop();
     await expect(fetch(other.url, request(findings('r.10', '{"id":"a"}\n')))).rejects.toThrow();
     await expect(startIngestionReceiver({ token: '' })).rejects.toThrow(/token is required/);
+  });
+
+  it('a chunked body over maxBodyBytes (no Content-Length) gets a 413 answer, not a reset', async () => {
+    const small = await startIngestionReceiver({ token: TOKEN, maxBodyBytes: 1_000 });
+    try {
+      const batch = findings('r.chunked', '{"id":"a"}\n');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          small.url,
+          { method: 'POST', headers: ingestionHeaders(batch, sensor, TOKEN) },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        for (let i = 0; i < 10; i++) req.write(Buffer.alloc(500, i));
+        req.end();
+      });
+      expect(status).toBe(413);
+      expect(small.batches.size).toBe(0);
+    } finally {
+      await small.stop();
+    }
   });
 });
