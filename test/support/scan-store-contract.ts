@@ -261,6 +261,7 @@ export function describeScanStoreContract(
           let token: string | undefined;
           do {
             const page = await stores.scans.listScans({ ...query, limit: 2, nextToken: token });
+            expect(page.items.length).toBeLessThanOrEqual(2);
             pages.push(page.items.map((s) => s.scanId));
             token = page.nextToken ?? undefined;
           } while (token);
@@ -678,7 +679,7 @@ export function describeScanStoreContract(
         expect(await stores.outbox.markSent('no-such-batch', iso(1))).toBe(false);
       });
 
-      it('records attempts, makes a final one failed, and ignores attempts after that', async () => {
+      it('records attempts, makes a final one failed, ignores attempts after that, still lets a redrive mark it sent', async () => {
         const batch = exportBatch();
         await stores.outbox.putBatch(batch);
         expect(await stores.outbox.markAttempt(batch.batchId, 'HTTP 502', false)).toBe(true);
@@ -696,6 +697,10 @@ export function describeScanStoreContract(
           lastError: 'HTTP 503',
         });
         expect(await stores.outbox.markAttempt('no-such-batch', 'x', false)).toBe(false);
+        // A failed batch redriven from the DLQ and delivered is marked sent, once.
+        expect(await stores.outbox.markSent(batch.batchId, iso(9))).toBe(true);
+        expect(await stores.outbox.markSent(batch.batchId, iso(10))).toBe(false);
+        expect(await stores.outbox.getBatch(batch.batchId)).toMatchObject({ status: 'sent', sentAt: iso(9) });
       });
 
       it('refuses a body too large for one outbox item with a clear error', async () => {

@@ -840,7 +840,7 @@ export class DynamoFindingStore implements FindingStore {
   }
 }
 
-/** Export batches keyed by batchId; items expire `retentionDays` after creation. */
+/** Export batches keyed by batchId; a sent batch expires `retentionDays` (default 14) after it was sent. */
 export class DynamoExportOutbox implements ExportOutbox {
   private readonly doc: DynamoDBDocumentClient;
   private readonly retentionSeconds: number;
@@ -865,7 +865,10 @@ export class DynamoExportOutbox implements ExportOutbox {
             ...batch,
             body: batch.body,
             lastError: batch.lastError?.slice(0, MAX_ERROR_CHARS) ?? null,
-            expiresAt: Math.floor(Date.parse(batch.createdAt) / 1000) + this.retentionSeconds,
+            // Pending and failed batches never expire: a DLQ redrive needs the body whenever it comes.
+            ...(batch.status === 'sent'
+              ? { expiresAt: this.expiryAfter(batch.sentAt ?? batch.createdAt) }
+              : {}),
           },
           // Only if absent: a re-run task must not reset a batch that was already sent.
           ConditionExpression: 'attribute_not_exists(batchId)',
@@ -876,6 +879,12 @@ export class DynamoExportOutbox implements ExportOutbox {
       if (isConditionFailure(err)) return false;
       throw err;
     }
+  }
+
+  private expiryAfter(at: string): number {
+    const ms = Date.parse(at);
+    if (Number.isNaN(ms)) throw new InputError(`${JSON.stringify(at)} is not an ISO timestamp`);
+    return Math.floor(ms / 1000) + this.retentionSeconds;
   }
 
   async getBatch(batchId: string): Promise<ExportBatch | null> {
@@ -891,10 +900,11 @@ export class DynamoExportOutbox implements ExportOutbox {
   async markSent(batchId: string, sentAt: string): Promise<boolean> {
     return this.conditionalUpdate({
       Key: { batchId },
-      UpdateExpression: 'SET #status = :sent, sentAt = :at',
+      // A sent batch is only kept for inspection: it expires `retentionDays` after sending.
+      UpdateExpression: 'SET #status = :sent, sentAt = :at, expiresAt = :expires',
       ConditionExpression: 'attribute_exists(batchId) AND #status <> :sent',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':sent': 'sent', ':at': sentAt },
+      ExpressionAttributeValues: { ':sent': 'sent', ':at': sentAt, ':expires': this.expiryAfter(sentAt) },
     });
   }
 

@@ -10,6 +10,7 @@ import {
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { localAwsClientConfig } from '#shared/adapters/aws/client-config';
+import { InputError } from '#shared/errors';
 import {
   FINDINGS_TABLE,
   OutboxBatchTooLargeError,
@@ -148,6 +149,28 @@ describe('DynamoDB scan stores: what only DynamoDB has', () => {
     const stored = await stores.outbox.getBatch(fits.batchId);
     expect(stored?.body.byteLength).toBe(350 * 1024);
     expect(stored?.lastError?.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('lets only sent outbox batches expire, 14 days after sending', async () => {
+    const names = await freshTables();
+    const stores = createDynamoScanStores(dynamo, names);
+    const batch = exportBatch();
+    await stores.outbox.putBatch(batch);
+    const raw = async () =>
+      (
+        await dynamo.send(
+          new GetItemCommand({ TableName: names.outbox, Key: { batchId: { S: batch.batchId } } }),
+        )
+      ).Item;
+    expect((await raw())?.expiresAt).toBeUndefined();
+    await stores.outbox.markAttempt(batch.batchId, 'HTTP 503', true);
+    expect((await raw())?.expiresAt).toBeUndefined();
+    await stores.outbox.markSent(batch.batchId, '2026-03-02T00:00:00.000Z');
+    expect((await raw())?.expiresAt).toEqual({ N: String(Date.parse('2026-03-16T00:00:00.000Z') / 1000) });
+    expect((await raw())?.body?.B).toBeInstanceOf(Uint8Array);
+    await expect(stores.outbox.markSent(exportBatch().batchId, 'yesterday')).rejects.toBeInstanceOf(
+      InputError,
+    );
   });
 
   it('keeps task completions and callbackId claims as their own items under the scan', async () => {
