@@ -20,6 +20,8 @@ import { ExportAttemptError, PoisonBatchError, exportBatch } from '#shared/scan/
 import { ZERO_COUNTS, type ExportBatch, type Resolution, type ScanRecord } from '#shared/scan/model';
 import { systemClock, type ExportMessage } from '#shared/scan/ports';
 import { startIngestionReceiver, type IngestionReceiver } from '#shared/simulator/ingestion-receiver';
+import { craftCertificate } from '#test/support/findings/craft';
+import { analyseDerChecked } from '#test/support/findings/harness';
 
 const TOKEN = 'ingestion-token-9d2f41';
 const FAST = {
@@ -422,5 +424,35 @@ describe('exportBatch', () => {
     expect(error).toBeInstanceOf(ExportAttemptError);
     expect(error.retryAfterMs).toBe(120_000);
     expect(receiver.requests).toBe(1);
+  });
+
+  it('real finding documents (analysed certificates) arrive unchanged, keyed by id', async () => {
+    const deps = makeDeps();
+    const scan = await createScan(deps);
+    const documents = [
+      craftCertificate({ key: { kind: 'rsa', bits: 2048 }, hash: 'SHA-1' }),
+      craftCertificate({ key: { kind: 'ec', curve: 'P-256' } }),
+      craftCertificate({ key: { kind: 'ed25519' }, issuer: 'self' }),
+    ].map((der) => analyseDerChecked(der));
+    const batches = buildExportBatches(
+      scan.scanId,
+      'r1-3',
+      'findings',
+      documents,
+      { maxRecords: 2, maxBytes: 1 << 20 },
+      new Date(),
+    );
+    for (const batch of batches) {
+      await deps.outbox.putBatch(batch);
+      await exportBatch(deps, messageOf(batch), { receiveCount: 1 }, { ingestion: FAST });
+    }
+    expect(batches).toHaveLength(2);
+    expect(receiver.findings.size).toBe(3);
+    for (const document of documents)
+      expect(receiver.findings.get(document.id)).toEqual(JSON.parse(JSON.stringify(document)));
+    expect((await deps.scans.getScan(scan.scanId))?.counts).toMatchObject({
+      exportedFindings: 3,
+      exportBatchesSent: 2,
+    });
   });
 });
