@@ -259,8 +259,10 @@ export function kerberosError(
   cause?: unknown,
 ): CommandKerberosError {
   let text = raw.replace(/\s+/g, ' ').trim();
-  if (context.password) text = text.split(context.password).join('[redacted]');
   const rule = RULES.find((r) => r.test.test(text));
+  // kinit never echoes the password; this guards against one that would. Very short ones would mangle every word.
+  if (context.password && context.password.length >= 4)
+    text = text.split(context.password).join('[redacted]');
   const message = rule
     ? `${rule.message(context)} (${text})`
     : `Kerberos authentication of ${context.principal} failed: ${text || 'no reason given'}`;
