@@ -61,6 +61,11 @@ function nonEmptyLine(max: number) {
     .refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain control characters or line breaks' });
 }
 
+/** For objects: a wrong type says so plainly (the default names zod's internal type words). */
+const OBJECT = {
+  error: (issue: { code?: string }) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined),
+};
+
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
 
 function isLoopback(hostname: string): boolean {
@@ -158,61 +163,64 @@ function given(value: unknown): boolean {
 }
 
 export const SensorConfigSchema = z
-  .strictObject({
-    url: httpsUrl(LIMITS.url).meta({
-      description:
-        "Command's API root, e.g. `https://command.example.com/KeyfactorAPI`. https only; http is accepted for loopback hosts.",
-    }),
-    username: oneLine(LIMITS.username)
-      .refine((s) => !s.includes(':'), {
-        error: "must not contain ':' (Basic authentication cannot carry it)",
-      })
-      .optional()
-      .meta({ description: 'Basic authentication user (with `password`), e.g. `DOMAIN\\\\user`.' }),
-    password: z
-      .string({ error: 'must be a string' })
-      .max(LIMITS.secret, { error: `must be at most ${LIMITS.secret} characters` })
-      .optional()
-      .meta({ description: 'Basic authentication password. Stored as a secret, never shown again.' }),
-    token_url: httpsUrl(LIMITS.url, true)
-      .optional()
-      .meta({ description: 'OAuth2 token endpoint (client-credentials grant).' }),
-    client_id: oneLine(LIMITS.clientId).optional().meta({ description: 'OAuth2 client id.' }),
-    client_secret: z
-      .string({ error: 'must be a string' })
-      .max(LIMITS.secret, { error: `must be at most ${LIMITS.secret} characters` })
-      .optional()
-      .meta({ description: 'OAuth2 client secret. Stored as a secret, never shown again.' }),
-    scope: oneLine(LIMITS.scope).optional().meta({ description: 'OAuth2 scope, e.g. `api://…/.default`.' }),
-    audience: oneLine(LIMITS.audience).optional().meta({ description: 'Optional OAuth2 audience.' }),
-    query_filter: checkedString(LIMITS.queryFilter, queryFilterProblem)
-      .optional()
-      .meta({
+  .strictObject(
+    {
+      url: httpsUrl(LIMITS.url).meta({
         description:
-          "Only certificates matching this filter in Command's query language are scanned, e.g. " +
-          '`IssuerDN -contains "Example" AND CertState -eq 1`. Empty: every certificate.',
+          "Command's API root, e.g. `https://command.example.com/KeyfactorAPI`. https only; http is accepted for loopback hosts.",
       }),
-    ca_cert: checkedString(LIMITS.caCert, caCertProblem)
-      .optional()
-      .meta({ description: "PEM CA certificate(s) to trust for Command's and the token endpoint's TLS." }),
-    page_size: z
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(LIMITS.pageSizeMin, { error: `must be at least ${LIMITS.pageSizeMin}` })
-      .max(LIMITS.pageSizeMax, { error: `must be at most ${LIMITS.pageSizeMax}` })
-      .optional()
-      .meta({ description: 'Certificates per request to Command (default 1000).' }),
-    auto_resolution_interval: z
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(LIMITS.autoResolutionMin, { error: `must be at least ${LIMITS.autoResolutionMin}` })
-      .max(LIMITS.autoResolutionMax, { error: `must be at most ${LIMITS.autoResolutionMax}` })
-      .optional()
-      .meta({
-        description:
-          'Every N-th scan of this sensor is full and resolves findings whose certificates are gone (default 5; 1: every scan is full).',
-      }),
-  })
+      username: oneLine(LIMITS.username)
+        .refine((s) => !s.includes(':'), {
+          error: "must not contain ':' (Basic authentication cannot carry it)",
+        })
+        .optional()
+        .meta({ description: 'Basic authentication user (with `password`), e.g. `DOMAIN\\user`.' }),
+      password: z
+        .string({ error: 'must be a string' })
+        .max(LIMITS.secret, { error: `must be at most ${LIMITS.secret} characters` })
+        .optional()
+        .meta({ description: 'Basic authentication password. Stored as a secret, never shown again.' }),
+      token_url: httpsUrl(LIMITS.url, true)
+        .optional()
+        .meta({ description: 'OAuth2 token endpoint (client-credentials grant).' }),
+      client_id: oneLine(LIMITS.clientId).optional().meta({ description: 'OAuth2 client id.' }),
+      client_secret: z
+        .string({ error: 'must be a string' })
+        .max(LIMITS.secret, { error: `must be at most ${LIMITS.secret} characters` })
+        .optional()
+        .meta({ description: 'OAuth2 client secret. Stored as a secret, never shown again.' }),
+      scope: oneLine(LIMITS.scope).optional().meta({ description: 'OAuth2 scope, e.g. `api://…/.default`.' }),
+      audience: oneLine(LIMITS.audience).optional().meta({ description: 'Optional OAuth2 audience.' }),
+      query_filter: checkedString(LIMITS.queryFilter, queryFilterProblem)
+        .optional()
+        .meta({
+          description:
+            "Only certificates matching this filter in Command's query language are scanned, e.g. " +
+            '`IssuerDN -contains "Example" AND CertState -eq 1`. Empty: every certificate.',
+        }),
+      ca_cert: checkedString(LIMITS.caCert, caCertProblem)
+        .optional()
+        .meta({ description: "PEM CA certificate(s) to trust for Command's and the token endpoint's TLS." }),
+      page_size: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .min(LIMITS.pageSizeMin, { error: `must be at least ${LIMITS.pageSizeMin}` })
+        .max(LIMITS.pageSizeMax, { error: `must be at most ${LIMITS.pageSizeMax}` })
+        .optional()
+        .meta({ description: 'Certificates per request to Command (default 1000).' }),
+      auto_resolution_interval: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .min(LIMITS.autoResolutionMin, { error: `must be at least ${LIMITS.autoResolutionMin}` })
+        .max(LIMITS.autoResolutionMax, { error: `must be at most ${LIMITS.autoResolutionMax}` })
+        .optional()
+        .meta({
+          description:
+            'Every N-th scan of this sensor is full and resolves findings whose certificates are gone (default 5; 1: every scan is full).',
+        }),
+    },
+    OBJECT,
+  )
   .superRefine((config, ctx) => {
     const basic = BASIC_FIELDS.filter((f) => given(config[f]));
     const oauth = [...OAUTH2_FIELDS, 'audience' as const].filter((f) => given(config[f]));
@@ -347,28 +355,31 @@ export const PrioritySchema = z
   });
 
 export const CreateScanRequestSchema = z
-  .strictObject({
-    sensorName: nonEmptyLine(LIMITS.sensorName).meta({
-      description: 'Name of the sensor; findings and exports carry it.',
-    }),
-    sensorType: z
-      .unknown()
-      .refine((v) => v === SENSOR_TYPE, {
-        error: `must be exactly "${SENSOR_TYPE}" (the only sensor type this API runs)`,
-      })
-      .transform(() => SENSOR_TYPE)
-      .meta({ override: { type: 'string', const: SENSOR_TYPE } }),
-    sensorConfig: SensorConfigSchema,
-    callbackId: oneLine(LIMITS.callbackId)
-      .optional()
-      .meta({
-        description:
-          'Echoed in the scan and its completion event; a repeated callbackId within the de-duplication window ' +
-          'returns the existing scan (`duplicate: true`) instead of starting another. Empty: none.',
+  .strictObject(
+    {
+      sensorName: nonEmptyLine(LIMITS.sensorName).meta({
+        description: 'Name of the sensor; findings and exports carry it.',
       }),
-    labels: LabelsSchema.optional(),
-    priority: PrioritySchema.optional(),
-  })
+      sensorType: z
+        .unknown()
+        .refine((v) => v === SENSOR_TYPE, {
+          error: `must be exactly "${SENSOR_TYPE}" (the only sensor type this API runs)`,
+        })
+        .transform(() => SENSOR_TYPE)
+        .meta({ override: { type: 'string', const: SENSOR_TYPE } }),
+      sensorConfig: SensorConfigSchema,
+      callbackId: oneLine(LIMITS.callbackId)
+        .optional()
+        .meta({
+          description:
+            'Echoed in the scan and its completion event; a repeated callbackId within the de-duplication window ' +
+            'returns the existing scan (`duplicate: true`) instead of starting another. Empty: none.',
+        }),
+      labels: LabelsSchema.optional(),
+      priority: PrioritySchema.optional(),
+    },
+    OBJECT,
+  )
   .meta({ id: 'CreateScanRequest', description: 'The body of POST /v3/scan/create.' });
 
 export type CreateScanRequest = z.output<typeof CreateScanRequestSchema>;
@@ -524,23 +535,26 @@ export function timezoneProblem(timezone: string): string | null {
 }
 
 export const CreateScheduleRequestSchema = z
-  .strictObject({
-    name: nonEmptyLine(LIMITS.scheduleName).meta({ description: 'A name for people.' }),
-    expression: checkedString(LIMITS.expression, scheduleExpressionProblem).meta({
-      description:
-        'EventBridge Scheduler expression: `cron(minutes hours day-of-month month day-of-week year)` or ' +
-        '`rate(N minute|minutes|hour|hours|day|days)`, e.g. `cron(0 2 * * ? *)`, `rate(12 hours)`.',
-      example: 'cron(0 2 * * ? *)',
-    }),
-    timezone: nonEmptyLine(LIMITS.timezone)
-      .superRefine((text, ctx) => {
-        const problem = timezoneProblem(text);
-        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional()
-      .meta({ description: 'IANA time zone cron expressions are evaluated in.', default: 'UTC' }),
-    scan: CreateScanRequestSchema,
-  })
+  .strictObject(
+    {
+      name: nonEmptyLine(LIMITS.scheduleName).meta({ description: 'A name for people.' }),
+      expression: checkedString(LIMITS.expression, scheduleExpressionProblem).meta({
+        description:
+          'EventBridge Scheduler expression: `cron(minutes hours day-of-month month day-of-week year)` or ' +
+          '`rate(N minute|minutes|hour|hours|day|days)`, e.g. `cron(0 2 * * ? *)`, `rate(12 hours)`.',
+        example: 'cron(0 2 * * ? *)',
+      }),
+      timezone: nonEmptyLine(LIMITS.timezone)
+        .superRefine((text, ctx) => {
+          const problem = timezoneProblem(text);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional()
+        .meta({ description: 'IANA time zone cron expressions are evaluated in.', default: 'UTC' }),
+      scan: CreateScanRequestSchema,
+    },
+    OBJECT,
+  )
   .meta({ id: 'CreateScheduleRequest' });
 
 export function toCreateScheduleInput(

@@ -17,6 +17,11 @@ import { DEFAULT_PIPELINE_CONFIG, type ScanDeps } from '#shared/scan/deps';
 import { createScanApi } from '#shared/scan/service';
 import { createSelfSignedCertificate } from '#shared/simulator/tls';
 import { apiStack, gateway } from '#test/support/apigw';
+import { validate } from '@readme/openapi-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import SwaggerClient from 'swagger-client';
+import { createApiRoutes } from '#shared/api/routes';
+import { errorStatusesOf } from '#shared/http/openapi';
 import { createApiHandler } from '../../../functions/api/handler.ts';
 import { createAuthorizerHandler } from '../../../functions/authorizer/handler.ts';
 
@@ -640,5 +645,90 @@ describe('roles', () => {
     const plain = await apiStack(inject('awsEndpoint'));
     const res = await plain.call({ method: 'GET', path: '/v3/scans', token: plain.adminToken });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('the OpenAPI document with the scan routes', () => {
+  interface Operation {
+    operationId: string;
+    'x-required-permission': string | null;
+    responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+    requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
+  }
+  interface Document {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Record<string, unknown>> };
+  }
+  let doc: Document;
+
+  beforeAll(async () => {
+    const res = await s.call({ method: 'GET', path: '/v3/openapi.json', token: s.tokens.auditor });
+    expect(res.status).toBe(200);
+    doc = res.body as Document;
+  });
+
+  it('is valid OpenAPI 3.1 and resolves in swagger-client', async () => {
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid, JSON.stringify(result)).toBe(true);
+    const resolved = await SwaggerClient.resolve({ spec: structuredClone(doc) });
+    expect(resolved.errors).toEqual([]);
+  });
+
+  it('describes exactly the routes served, with their responses and errors', () => {
+    const routes = createApiRoutes(s.service, undefined, s.scans);
+    const inRouter = routes.map((r) => `${r.method} ${r.path}`).sort();
+    const inSpec = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(inSpec).toEqual(inRouter);
+    for (const path of ['/v3/scan/create', '/v3/scans', '/v3/scans/{scanId}', '/v3/scans/{scanId}/cancel']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    for (const route of routes) {
+      const op = doc.paths[route.path]?.[route.method.toLowerCase()];
+      expect(op?.operationId).toBe(route.operationId);
+      const statuses = Object.keys(op?.responses ?? {});
+      for (const status of [...Object.keys(route.responses), ...errorStatusesOf(route).map(String)]) {
+        expect(statuses, `${route.operationId} ${status}`).toContain(status);
+      }
+    }
+    const create = doc.paths['/v3/scan/create']?.post;
+    expect(create?.requestBody?.content['application/json']?.schema.$ref).toBe(
+      '#/components/schemas/CreateScanRequest',
+    );
+    for (const status of ['200', '201']) {
+      expect(create?.responses[status]?.content?.['application/json']?.schema.$ref).toBe(
+        '#/components/schemas/CreatedScan',
+      );
+    }
+    expect(Object.keys(doc.paths['/v3/scans/{scanId}/cancel']?.post?.responses ?? {})).toContain('409');
+    expect(Object.keys(doc.paths['/v3/schedules/{scheduleId}']?.delete?.responses ?? {})).toContain('204');
+  });
+
+  it('publishes the request schemas the API validates with', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ $id: 'doc', components: doc.components });
+    const check = ajv.getSchema('doc#/components/schemas/CreateScanRequest');
+    expect(check).toBeDefined();
+    const good = { ...basicBody(), callbackId: 'x', priority: 'high' };
+    expect(check?.(good), JSON.stringify(check?.errors)).toBe(true);
+    expect(check?.({ ...good, labels: [{ name: 'env', value: 'prod' }] })).toBe(true);
+    expect(check?.({ ...good, colour: 'blue' })).toBe(false);
+    expect(check?.({ ...good, sensorType: 'Venafi' })).toBe(false);
+    expect(check?.({ ...good, priority: 'urgent' })).toBe(false);
+    expect(check?.({ ...good, labels: [{ a: '1', b: '2' }] })).toBe(false);
+    expect(check?.({ ...good, sensorConfig: { ...good.sensorConfig, plugin_config: {} } })).toBe(false);
+    const schedule = ajv.getSchema('doc#/components/schemas/CreateScheduleRequest');
+    expect(schedule?.({ name: 'n', expression: 'rate(1 day)', scan: good })).toBe(true);
+  });
+
+  it('never describes a credential or its reference in a response', () => {
+    for (const name of ['Scan', 'CreatedScan', 'ScanPage', 'Schedule', 'ScheduleList', 'SensorView']) {
+      expect(doc.components.schemas[name], name).toBeDefined();
+      const text = JSON.stringify(doc.components.schemas[name]);
+      expect(text, name).not.toMatch(/password|client_secret|credentialsRef|sensorKey|"secret"/);
+    }
+    // The request does describe them (that is where they are sent), marked as stored secrets.
+    expect(JSON.stringify(doc.components.schemas.SensorConfig)).toContain('client_secret');
   });
 });
