@@ -1,5 +1,6 @@
 // The scan store contract against the DynamoDB adapters on moto, plus what only DynamoDB has: batch limits (25 writes,
-// 100 reads per request), the 400 KB item guard on the outbox and the gzip document attribute.
+// 100 reads per request) and their unprocessed items, the 400 KB item guard and expiry of the outbox, the gzip document
+// attribute, and the finalisation claim a redelivery can still make after a crash.
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, inject, it } from 'vitest';
@@ -8,10 +9,13 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { localAwsClientConfig } from '#shared/adapters/aws/client-config';
 import { InputError } from '#shared/errors';
 import {
+  DynamoRetryExhaustedError,
   FINDINGS_TABLE,
   OutboxBatchTooLargeError,
   SCANS_TABLE,
@@ -202,5 +206,119 @@ describe('DynamoDB scan stores: what only DynamoDB has', () => {
       }),
     );
     expect(claim.Item?.scanId).toEqual({ S: scan.scanId });
+  });
+
+  it('hands lastTask to the redelivery when the last completion was recorded but never claimed (a crash)', async () => {
+    const names = await freshTables();
+    const stores = createDynamoScanStores(dynamo, names);
+    const scan = scanRecord({ state: 'RUNNING', counts: { ...scanRecord().counts, pagesPlanned: 1 } });
+    await stores.scans.createScan(scan);
+    const outcome = {
+      status: 'done',
+      fetched: 5,
+      analysed: 5,
+      rejected: 0,
+      changed: 0,
+      exportBatches: 0,
+    } as const;
+    expect(await stores.scans.completeTask(scan.scanId, 'r1-5', outcome)).toMatchObject({ lastTask: true });
+    // As if the worker had died between the transaction and the claim.
+    await dynamo.send(
+      new UpdateItemCommand({
+        TableName: names.scans,
+        Key: { pk: { S: `SCAN#${scan.scanId}` }, sk: { S: 'SCAN' } },
+        UpdateExpression: 'REMOVE finalizeClaimed',
+      }),
+    );
+    const redelivered = await stores.scans.completeTask(scan.scanId, 'r1-5', outcome);
+    expect(redelivered).toMatchObject({ applied: false, lastTask: true });
+    expect(redelivered.scan.counts.pagesDone).toBe(1);
+    expect(await stores.scans.completeTask(scan.scanId, 'r1-5', outcome)).toMatchObject({ lastTask: false });
+  });
+
+  describe('unprocessed batch items', () => {
+    /**
+     * A client whose BatchWriteItem/BatchGetItem requests DynamoDB only partly processes, as under throttling:
+     * `keep(n)` says how many entries of the n sent reach moto; the rest come back as Unprocessed*.
+     */
+    function throttledClient(keep: (sent: number) => number): { client: DynamoDBClient; calls: string[] } {
+      const client = new DynamoDBClient(localAwsClientConfig(inject('awsEndpoint')));
+      const calls: string[] = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as {
+            RequestItems?: Record<string, WriteRequest[] | { Keys?: Record<string, AttributeValue>[] }>;
+          };
+          const [table, request] = Object.entries(input.RequestItems ?? {})[0] ?? [];
+          if (table === undefined || request === undefined) return next(args);
+          if (context.commandName === 'BatchWriteItemCommand' && Array.isArray(request)) {
+            const n = keep(request.length);
+            calls.push(`write ${n}/${request.length}`);
+            const result = await next({
+              ...args,
+              input: { ...input, RequestItems: { [table]: request.slice(0, n) } },
+            });
+            if (n === 0)
+              return { ...result, output: { ...result.output, UnprocessedItems: { [table]: request } } };
+            const output = result.output as { UnprocessedItems?: Record<string, WriteRequest[]> };
+            output.UnprocessedItems = request.length > n ? { [table]: request.slice(n) } : {};
+            return result;
+          }
+          if (context.commandName === 'BatchGetItemCommand' && !Array.isArray(request)) {
+            const keys = request.Keys ?? [];
+            const n = keep(keys.length);
+            calls.push(`get ${n}/${keys.length}`);
+            if (n === 0)
+              return {
+                response: {},
+                output: { $metadata: {}, Responses: { [table]: [] }, UnprocessedKeys: { [table]: request } },
+              } as unknown as Awaited<ReturnType<typeof next>>;
+            const result = await next({
+              ...args,
+              input: { ...input, RequestItems: { [table]: { ...request, Keys: keys.slice(0, n) } } },
+            });
+            const output = result.output as { UnprocessedKeys?: Record<string, unknown> };
+            output.UnprocessedKeys = keys.length > n ? { [table]: { ...request, Keys: keys.slice(n) } } : {};
+            return result;
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'partialBatches' },
+      );
+      return { client, calls };
+    }
+
+    it('retries what DynamoDB left unprocessed until every finding is read and written', async () => {
+      const names = await freshTables();
+      const { client, calls } = throttledClient((sent) => Math.ceil(sent / 2));
+      const stores = createDynamoScanStores(client, names);
+      const sensorKey = `sk-${randomUUID()}`;
+      const inputs = findingInputs(sensorKey, 60, 100);
+      expect(
+        await stores.findings.upsertFindings(sensorKey, 'scan-1', '2026-03-01T12:00:00.000Z', inputs),
+      ).toEqual(inputs.map(() => 'created'));
+      expect(calls.filter((c) => c.startsWith('write')).length).toBeGreaterThan(2);
+      expect(
+        await stores.findings.upsertFindings(sensorKey, 'scan-1', '2026-03-01T12:00:00.000Z', inputs),
+      ).toEqual(inputs.map(() => 'unchanged'));
+      expect(calls).toContain('get 20/40');
+      const plain = createDynamoScanStores(dynamo, names);
+      for (const input of inputs)
+        expect((await plain.findings.getFinding(sensorKey, input.findingId))?.contentHash).toBe(
+          input.contentHash,
+        );
+    });
+
+    it('gives up with a clear error after a bounded number of attempts', async () => {
+      const names = await freshTables();
+      const stores = createDynamoScanStores(throttledClient(() => 0).client, names);
+      const sensorKey = `sk-${randomUUID()}`;
+      const inputs = findingInputs(sensorKey, 60, 63);
+      const error = await stores.findings
+        .upsertFindings(sensorKey, 'scan-1', '2026-03-01T12:00:00.000Z', inputs)
+        .catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(DynamoRetryExhaustedError);
+      expect((error as Error).message).toMatch(/3 keys still unprocessed after 8 attempts/);
+    });
   });
 });
