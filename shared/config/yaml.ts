@@ -88,7 +88,11 @@ class ExpansionLimit extends Error {}
 
 /** Parser messages sometimes quote the offending source text; a malformed line may hold a secret, so drop it. */
 function sanitiseParserMessage(message: string): string {
-  return message.replace(/ in YAML stream: .*$/s, '').replace(/: ".*"$/s, '');
+  return message
+    .replace(/ in YAML stream: .*$/s, '')
+    .replace(/(extra characters): .*$/s, '$1')
+    .replace(/: ".*"$/s, '')
+    .slice(0, 200);
 }
 
 export function parseYaml(text: string): ParsedYaml {

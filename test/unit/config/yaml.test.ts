@@ -28,6 +28,27 @@ describe('YAML syntax errors', () => {
     expect(error.message).not.toContain('hunter2-secret');
   });
 
+  it('never quotes a block scalar header, nor a token it did not expect', () => {
+    const error = configError('scan_config:\n  token: |2-s3cr3t-header\n    x\n');
+    expect(error.message).toMatch(/Block scalar header includes extra characters/);
+    expect(error.message).not.toContain('s3cr3t');
+  });
+
+  it('lists at most 25 issues and counts the rest', () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `unknown_${i}: 1`).join('\n');
+    const error = configError(`${keys}\nscan_config: {}\n`);
+    expect(error.issues.length).toBeGreaterThan(40);
+    expect(error.message.split('\n')).toHaveLength(1 + 25 + 1);
+    expect(error.message).toMatch(/… and \d+ more$/);
+  });
+
+  it('reads CRLF line endings and a byte-order mark', () => {
+    const text =
+      '\ufeffscan_config:\r\n  plugins: [keyfactor]\r\n  config:\r\n    keyfactor:\r\n      plugin_config:\r\n' +
+      '        url: https://h.example.com/KeyfactorAPI\r\n        username: u\r\n        password: p\r\n';
+    expect(load(text).keyfactor.auth).toEqual({ method: 'basic', username: 'u', password: 'p' });
+  });
+
   it('rejects several documents in one file', () => {
     const error = configError('a: 1\n---\nb: 2\n');
     expect(error.issues[0]?.message).toMatch(/2 YAML documents/);
