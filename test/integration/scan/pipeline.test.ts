@@ -411,3 +411,64 @@ describe('cancel, de-duplication, priority', () => {
     expect(p.queue.sent['page-normal']).toBe(20);
   });
 });
+
+describe('concurrency and Command faults', () => {
+  it('8 concurrent workers, Command failing 10% of requests: exactly one finding per certificate, at most hostConcurrency requests at once', async () => {
+    const { p, input, sim } = await setup();
+    sim.faults.add({
+      match: { probability: 0.04 },
+      times: Infinity,
+      action: { type: 'status', status: 500 },
+    });
+    sim.faults.add({
+      match: { probability: 0.03 },
+      times: Infinity,
+      action: { type: 'status', status: 429, retryAfter: 0 },
+    });
+    sim.faults.add({ match: { probability: 0.03 }, times: Infinity, action: { type: 'reset' } });
+    sim.faults.add({ match: { path: '/Certificates' }, times: Infinity, action: { type: 'latency', ms: 5 } });
+    let held = 0;
+    let maxHeld = 0;
+    const acquire = p.leases.acquire.bind(p.leases);
+    const release = p.leases.release.bind(p.leases);
+    p.leases.acquire = async (host, limit, ttl) => {
+      const lease = await acquire(host, limit, ttl);
+      if (lease !== null) maxHeld = Math.max(maxHeld, ++held);
+      return lease;
+    };
+    p.leases.release = async (host, lease) => {
+      held -= 1;
+      return release(host, lease);
+    };
+    const { scan } = await p.api.createScan(input({ pageSize: 100 }), { type: 'api' });
+    await p.runUntilIdle({ concurrency: 8 });
+    const done = (await p.scans.getScan(scan.scanId))!;
+    expect(done.state).toBe('COMPLETED');
+    expect(done.counts).toMatchObject({ pagesDone: 20, fetchedCertificates: 2000 });
+    const exported = await p.exportedFindings(scan.scanId);
+    expect(exported).toHaveLength(2000);
+    expect(new Set(certificateIdsOf(exported)).size).toBe(2000);
+    expect(sim.requestLog.entries().some((e) => e.faults.length > 0)).toBe(true);
+    expect(maxHeld).toBeGreaterThan(1);
+    expect(maxHeld).toBeLessThanOrEqual(4);
+    expect(p.events.ofType('ScanFinished')).toHaveLength(1);
+  });
+
+  it('a host whose request slots are all taken: the task is given back and runs once a slot frees', async () => {
+    const { p, input, sim } = await setup();
+    const host = new URL(sim.url).host;
+    const held = await Promise.all([1, 2, 3, 4].map(() => p.leases.acquire(host, 4, 600)));
+    const { scan } = await p.api.createScan(input({ pageSize: 1000 }), { type: 'api' });
+    await p.runUntilIdle({
+      leaseWaitMs: 50,
+      beforePage: async (_task, receiveCount) => {
+        if (receiveCount === 2) for (const lease of held) await p.leases.release(host, lease!);
+      },
+    });
+    const done = (await p.scans.getScan(scan.scanId))!;
+    expect(done.state).toBe('COMPLETED');
+    const busy = p.steps.filter((s) => s.error !== undefined);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]!.error).toMatch(/request slots for Command host .* are taken/);
+  });
+});

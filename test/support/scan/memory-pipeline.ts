@@ -89,6 +89,10 @@ export interface DrainOptions {
   redeliverEach?: boolean;
   /** Which page queue is served first when both have messages (default: high first, as separate queues allow). */
   serve?: 'high-first' | 'fifo-normal-first';
+  /** How long a page worker waits for a Command host slot (default 2 s). */
+  leaseWaitMs?: number;
+  /** Messages handled at once, like concurrent Lambda invocations (default 1). */
+  concurrency?: number;
 }
 
 export interface MemoryPipeline {
@@ -213,7 +217,7 @@ export function createMemoryPipeline(options: MemoryPipelineOptions = {}): Memor
             deps,
             page.message.task,
             { receiveCount: page.receiveCount },
-            { leaseWaitMs: 2000 },
+            { leaseWaitMs: drain.leaseWaitMs ?? 2000 },
           );
         },
         drain,
@@ -264,10 +268,30 @@ export function createMemoryPipeline(options: MemoryPipelineOptions = {}): Memor
     async runUntilIdle(drain: DrainOptions = {}) {
       const before = steps.length;
       const max = drain.maxSteps ?? 100_000;
-      for (let n = 0; n < max; n += 1) {
-        if (!(await step(drain))) return steps.slice(before);
-      }
-      throw new Error(`the pipeline was still busy after ${max} messages`);
+      const workers = Math.max(1, drain.concurrency ?? 1);
+      let busy = 0;
+      let handled = 0;
+      // Each worker takes messages until the start and page queues are empty and no other worker can add more.
+      const worker = async (): Promise<void> => {
+        for (;;) {
+          if (handled >= max) throw new Error(`the pipeline was still busy after ${max} messages`);
+          busy += 1;
+          let did: boolean;
+          try {
+            did = await step(drain);
+          } finally {
+            busy -= 1;
+          }
+          if (did) {
+            handled += 1;
+            continue;
+          }
+          if (busy === 0) return;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      await Promise.all(Array.from({ length: workers }, worker));
+      return steps.slice(before);
     },
     exportMessages,
     exportBatches,
