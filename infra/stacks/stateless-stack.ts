@@ -1,18 +1,26 @@
-// Stateless stack: the API and authorizer Lambdas behind API Gateway, the bootstrap custom resource and alarms.
-import { CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+// Stateless stack: the API and authorizer Lambdas behind API Gateway, the scan pipeline's functions (collector, page
+// worker, exporter) on their queues, the bootstrap custom resource and alarms.
+import { ArnFormat, CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { SensorFunction } from '../constructs/sensor-function.ts';
+import { SCAN_ENV, type ScanEnvName } from '#shared/adapters/aws/scan-deps';
+import { SCANS_TABLE } from '#shared/adapters/aws/scan-stores';
+import { SensorFunction, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../constructs/sensor-function.ts';
 import { acknowledge } from '../nag.ts';
+import { MAX_RECEIVES, SCAN_FUNCTION_TIMEOUTS, type ScanQueue } from './stateful-stack.ts';
 
 /** The header API Gateway hands to the authorizer (shared/api/routes.ts API_KEY_HEADER). */
 export const API_KEY_HEADER = 'isg-api-token';
@@ -26,10 +34,59 @@ export const AUTHORIZER_REFUSAL_MESSAGE = 'authentication refused';
 export const METRIC_NAMESPACE = 'KeyfactorCommandSensor';
 export const THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
+/** The stateful scan resources the functions use (StatefulStack). */
+export interface ScanResources {
+  scansTable: dynamodb.ITable;
+  findingsTable: dynamodb.ITable;
+  outboxTable: dynamodb.ITable;
+  ingestionTokenSecret: secretsmanager.ISecret;
+  scanEventBus: events.IEventBus;
+  startQueue: ScanQueue;
+  pageHighQueue: ScanQueue;
+  pageNormalQueue: ScanQueue;
+  exportQueue: ScanQueue;
+  scheduleGroup: scheduler.IScheduleGroup;
+  schedulerRole: iam.IRole;
+}
+
+/** Scan pipeline settings (cdk context, see infra/README.md). */
+export interface ScanSettings {
+  /** Page-worker invocations at once on the normal queue: with hostConcurrency, what protects Command. */
+  pageConcurrency: number;
+  /** Page-worker invocations at once on the high-priority queue (its own budget, so high scans never wait). */
+  pageHighConcurrency: number;
+  exporterConcurrency: number;
+  /** Empty: findings stay in the outbox until an ingestion URL is configured. */
+  ingestionUrl: string;
+  /** Sensor credential secrets are `<secretPrefix>/sensors/<name>`; the API may create and delete only those. */
+  secretPrefix: string;
+}
+
+export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
+  pageConcurrency: 5,
+  pageHighConcurrency: 2,
+  exporterConcurrency: 5,
+  ingestionUrl: '',
+  secretPrefix: 'keyfactor-command-sensor',
+};
+
+/** Records per invocation: one page task is up to a thousand certificates, so one per invocation. */
+export const BATCH_SIZES = { collector: 1, pageWorker: 1, exporter: 5 } as const;
+
+/** Alarm when the oldest message of a queue is older than this: work is stuck or consumers are too few. */
+export const OLDEST_MESSAGE_ALARM = {
+  start: Duration.minutes(15),
+  pageHigh: Duration.minutes(30),
+  pageNormal: Duration.hours(3),
+  export: Duration.hours(1),
+} as const;
+
 export interface StatelessStackProps extends StackProps {
   apiKeysTable: dynamodb.ITable;
   auditTable: dynamodb.ITable;
   bootstrapKeySecret: secretsmanager.ISecret;
+  scan: ScanResources;
+  scanSettings?: Partial<ScanSettings>;
   /** false: inline stub code instead of esbuild bundles (unit tests); `cdk synth` always bundles. */
   bundle?: boolean;
   /** Subscribed by email to the alarm topic when given (context `alarmEmail`); confirm the subscription mail. */
@@ -62,7 +119,11 @@ export class StatelessStack extends Stack {
   readonly apiFunction: SensorFunction;
   readonly authorizerFunction: SensorFunction;
   readonly bootstrapFunction: SensorFunction;
+  readonly collectorFunction: SensorFunction;
+  readonly pageWorkerFunction: SensorFunction;
+  readonly exporterFunction: SensorFunction;
   readonly alarmTopic: sns.Topic;
+  readonly scanSettings: ScanSettings;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -72,13 +133,16 @@ export class StatelessStack extends Stack {
       LOG_LEVEL: 'info',
     };
 
+    this.scanSettings = { ...DEFAULT_SCAN_SETTINGS, ...props.scanSettings };
+    const scanEnvironment = { ...environment, ...this.scanEnvironment(props.scan) };
+
     this.apiFunction = new SensorFunction(this, 'ApiFunction', {
       entry: 'functions/api/handler.ts',
-      description: 'Sensor REST API (/v3): API keys and audit',
+      description: 'Sensor REST API (/v3): API keys, audit, scans and schedules',
       memorySize: 512,
       // Below API Gateway's 29 s integration timeout, so a slow call is a Lambda timeout the logs explain.
       timeout: Duration.seconds(25),
-      environment,
+      environment: scanEnvironment,
       bundle: props.bundle,
     });
     this.apiFunction.grantTable(props.apiKeysTable, 'read-write');
@@ -208,8 +272,213 @@ export class StatelessStack extends Stack {
 
     for (const alarm of [api5xx, authorizerErrors]) alarm.addAlarmAction(alarmAction);
 
+    const { collector, pageWorker, exporter } = this.scanFunctions(props, scanEnvironment);
+    this.collectorFunction = collector;
+    this.pageWorkerFunction = pageWorker;
+    this.exporterFunction = exporter;
+    this.grantScanApi(props.scan);
+    this.queueAlarms(props.scan, alarmAction);
+
     this.bootstrapFunction = this.bootstrap(props, environment);
     this.suppressNagFindings();
+    this.suppressScanNagFindings();
+  }
+
+  /** Every variable scanDepsFromEnv reads (typed by the names it exports, so none can be missed or misspelt). */
+  private scanEnvironment(scan: ScanResources): Record<ScanEnvName, string> {
+    const settings = this.scanSettings;
+    return {
+      [SCAN_ENV.scansTable]: scan.scansTable.tableName,
+      [SCAN_ENV.findingsTable]: scan.findingsTable.tableName,
+      [SCAN_ENV.outboxTable]: scan.outboxTable.tableName,
+      [SCAN_ENV.startQueueUrl]: scan.startQueue.queue.queueUrl,
+      [SCAN_ENV.startQueueArn]: scan.startQueue.queue.queueArn,
+      [SCAN_ENV.pageHighQueueUrl]: scan.pageHighQueue.queue.queueUrl,
+      [SCAN_ENV.pageNormalQueueUrl]: scan.pageNormalQueue.queue.queueUrl,
+      [SCAN_ENV.exportQueueUrl]: scan.exportQueue.queue.queueUrl,
+      [SCAN_ENV.eventBusName]: scan.scanEventBus.eventBusName,
+      [SCAN_ENV.scheduleGroup]: scan.scheduleGroup.scheduleGroupName,
+      [SCAN_ENV.schedulerRoleArn]: scan.schedulerRole.roleArn,
+      [SCAN_ENV.ingestionUrl]: settings.ingestionUrl,
+      [SCAN_ENV.ingestionTokenSecretArn]: scan.ingestionTokenSecret.secretArn,
+      [SCAN_ENV.secretPrefix]: settings.secretPrefix,
+      [SCAN_ENV.ranBy]: this.stackName,
+      [SCAN_ENV.logLevel]: 'info',
+      [SCAN_ENV.pageMaxAttempts]: String(MAX_RECEIVES.page),
+      [SCAN_ENV.exportMaxAttempts]: String(MAX_RECEIVES.export),
+    };
+  }
+
+  /** ARN pattern of the sensors' credential secrets (Secrets Manager appends a random suffix to each name). */
+  private sensorSecretsArn(): string {
+    return this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.scanSettings.secretPrefix}/sensors/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** The API starts scans and manages schedules: scan table, start queue, sensor secrets, scheduler, events. */
+  private grantScanApi(scan: ScanResources): void {
+    const api = this.apiFunction;
+    grantScansTable(api, scan.scansTable, { listIndex: true });
+    scan.startQueue.queue.grantSendMessages(api.role);
+    scan.scanEventBus.grantPutEventsTo(api.role);
+    api.role.addToPolicy(
+      new iam.PolicyStatement({
+        // Create and replace a sensor's credentials (restoring one deleted earlier), delete them; never read them.
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:RestoreSecret',
+          'secretsmanager:DeleteSecret',
+        ],
+        resources: [this.sensorSecretsArn()],
+      }),
+    );
+    scan.scheduleGroup.grant(
+      api.role,
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      'scheduler:DeleteSchedule',
+    );
+    // Scheduler needs to be handed the role its schedules assume; only that role, only to Scheduler.
+    api.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [scan.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+  }
+
+  /** Collector, page worker and exporter, each on its queue(s) with partial batch failures. */
+  private scanFunctions(
+    props: StatelessStackProps,
+    environment: Record<string, string>,
+  ): { collector: SensorFunction; pageWorker: SensorFunction; exporter: SensorFunction } {
+    const scan = props.scan;
+    const settings = this.scanSettings;
+    const readSensorSecrets = new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [this.sensorSecretsArn()],
+    });
+
+    const collector = new SensorFunction(this, 'CollectorFunction', {
+      entry: 'functions/collector/handler.ts',
+      description: 'Scan collector: plans a scan (mode, query, CertId ranges) and queues its page tasks',
+      memorySize: 512,
+      timeout: SCAN_FUNCTION_TIMEOUTS.collector,
+      environment,
+      bundle: props.bundle,
+    });
+    // Planning reads and writes the scan, cursor, schedules and host leases (all in the scans table); a plan with
+    // nothing to fetch finalizes at once, which resolves findings and queues their export.
+    grantScansTable(collector, scan.scansTable);
+    collector.grantTable(scan.findingsTable, 'read-write');
+    collector.grantTable(scan.outboxTable, 'read-write');
+    collector.role.addToPolicy(readSensorSecrets);
+    scan.pageHighQueue.queue.grantSendMessages(collector.role);
+    scan.pageNormalQueue.queue.grantSendMessages(collector.role);
+    scan.exportQueue.queue.grantSendMessages(collector.role);
+    scan.scanEventBus.grantPutEventsTo(collector.role);
+    collector.function.addEventSource(
+      new SqsEventSource(scan.startQueue.queue, {
+        batchSize: BATCH_SIZES.collector,
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
+
+    const pageWorker = new SensorFunction(this, 'PageWorkerFunction', {
+      entry: 'functions/page-worker/handler.ts',
+      description: 'Scan page worker: fetches one CertId range, analyses, upserts findings, queues exports',
+      // Parsing a thousand certificates is CPU-bound: memory buys CPU.
+      memorySize: 1024,
+      timeout: SCAN_FUNCTION_TIMEOUTS.pageWorker,
+      environment,
+      bundle: props.bundle,
+    });
+    grantScansTable(pageWorker, scan.scansTable);
+    pageWorker.grantTable(scan.findingsTable, 'read-write');
+    pageWorker.grantTable(scan.outboxTable, 'read-write');
+    pageWorker.role.addToPolicy(readSensorSecrets);
+    scan.exportQueue.queue.grantSendMessages(pageWorker.role);
+    scan.scanEventBus.grantPutEventsTo(pageWorker.role);
+    // Two mappings with separate concurrency budgets: a high-priority scan never waits behind a large normal one.
+    pageWorker.function.addEventSource(
+      new SqsEventSource(scan.pageHighQueue.queue, {
+        batchSize: BATCH_SIZES.pageWorker,
+        reportBatchItemFailures: true,
+        maxConcurrency: settings.pageHighConcurrency,
+      }),
+    );
+    pageWorker.function.addEventSource(
+      new SqsEventSource(scan.pageNormalQueue.queue, {
+        batchSize: BATCH_SIZES.pageWorker,
+        reportBatchItemFailures: true,
+        maxConcurrency: settings.pageConcurrency,
+      }),
+    );
+
+    const exporter = new SensorFunction(this, 'ExporterFunction', {
+      entry: 'functions/exporter/handler.ts',
+      description: 'Scan exporter: ships outbox batches to the ingestion endpoint',
+      memorySize: 512,
+      timeout: SCAN_FUNCTION_TIMEOUTS.exporter,
+      environment,
+      bundle: props.bundle,
+    });
+    exporter.grantTable(scan.outboxTable, 'read-write');
+    // Counts and errors on the scan record; the last batch may finish the scan.
+    grantScansTable(exporter, scan.scansTable);
+    scan.ingestionTokenSecret.grantRead(exporter.role);
+    scan.scanEventBus.grantPutEventsTo(exporter.role);
+    exporter.function.addEventSource(
+      new SqsEventSource(scan.exportQueue.queue, {
+        batchSize: BATCH_SIZES.exporter,
+        reportBatchItemFailures: true,
+        maxConcurrency: settings.exporterConcurrency,
+      }),
+    );
+    return { collector, pageWorker, exporter };
+  }
+
+  /** Any message in a DLQ, and work waiting too long in a queue, alarm into the topic. */
+  private queueAlarms(scan: ScanResources, action: cloudwatch.IAlarmAction): void {
+    const queues: Array<[string, ScanQueue, Duration]> = [
+      ['Start', scan.startQueue, OLDEST_MESSAGE_ALARM.start],
+      ['PageHigh', scan.pageHighQueue, OLDEST_MESSAGE_ALARM.pageHigh],
+      ['PageNormal', scan.pageNormalQueue, OLDEST_MESSAGE_ALARM.pageNormal],
+      ['Export', scan.exportQueue, OLDEST_MESSAGE_ALARM.export],
+    ];
+    for (const [name, { queue, deadLetterQueue }, maxAge] of queues) {
+      const dlq = new cloudwatch.Alarm(this, `${name}DlqAlarm`, {
+        alarmDescription: `Messages in the ${name} dead-letter queue: work failed after every retry (docs/deploy.md)`,
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      const age = new cloudwatch.Alarm(this, `${name}OldestMessageAlarm`, {
+        alarmDescription: `The ${name} queue's oldest message waited over ${maxAge.toHumanString()}`,
+        metric: queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: maxAge.toSeconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      for (const alarm of [dlq, age]) alarm.addAlarmAction(action);
+    }
   }
 
   /** Registers the token Secrets Manager generated (stateful stack) as the first Administrator key, hashed. */
@@ -285,11 +554,56 @@ export class StatelessStack extends Stack {
           'AmazonAPIGatewayPushToCloudWatchLogs, which is what API Gateway requires for access logging.',
       },
     );
-    for (const fn of [this.apiFunction, this.authorizerFunction, this.bootstrapFunction]) {
+    for (const fn of [
+      this.apiFunction,
+      this.authorizerFunction,
+      this.bootstrapFunction,
+      this.collectorFunction,
+      this.pageWorkerFunction,
+      this.exporterFunction,
+    ]) {
       acknowledge(fn.function, {
         id: 'AwsSolutions-L1',
         reason: 'The design fixes the Lambda runtime at nodejs22.x (the Node line the code is tested on).',
       });
     }
   }
+
+  /** The one wildcard the scan functions need: the sensors' secrets by name prefix. */
+  private suppressScanNagFindings(): void {
+    const secretsAck = {
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:' +
+        `${this.scanSettings.secretPrefix}/sensors/*]`,
+      reason:
+        'Sensor credential secrets are created at run time, one per sensor, named <prefix>/sensors/<name> with a ' +
+        'random suffix Secrets Manager appends; the pattern is limited to that prefix in this account and region.',
+    };
+    for (const fn of [this.apiFunction, this.collectorFunction, this.pageWorkerFunction])
+      acknowledge(fn.role, secretsAck);
+  }
+}
+
+/**
+ * Item access to the scans table without `grantTable`, whose grant adds `<table>/index/*` for a table with indexes:
+ * only the API lists scans, and it gets Query on the one index by name.
+ */
+function grantScansTable(
+  fn: SensorFunction,
+  table: dynamodb.ITable,
+  options: { listIndex?: boolean } = {},
+): void {
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+      resources: [table.tableArn],
+    }),
+  );
+  if (options.listIndex)
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${table.tableArn}/index/${SCANS_TABLE.createdIndex}`],
+      }),
+    );
 }

@@ -12,7 +12,7 @@ describe('alarm e-mail (cdk deploy -c alarmEmail=...)', () => {
       appProps: { context: { alarmEmail: 'ops@example.com' } },
     });
     template = Template.fromStack(sensor.stateless);
-  });
+  }, 120_000);
 
   it('subscribes the address to the alarm topic by email', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 1);

@@ -7,6 +7,30 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../infra/constructs/sensor-function.ts';
 import { buildSensorApp, type SensorApp } from '../../../infra/sensor-app.ts';
+import { SCAN_ENV, type ScanEnvName } from '#shared/adapters/aws/scan-deps';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+
+/** Values of the shape the stacks pass (names, URLs, ARNs), for loading bundles outside AWS. */
+const SCAN_ENVIRONMENT: Record<ScanEnvName, string> = {
+  [SCAN_ENV.scansTable]: 'scans',
+  [SCAN_ENV.findingsTable]: 'findings',
+  [SCAN_ENV.outboxTable]: 'outbox',
+  [SCAN_ENV.startQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/start',
+  [SCAN_ENV.startQueueArn]: 'arn:aws:sqs:us-east-1:123456789012:start',
+  [SCAN_ENV.pageHighQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/page-high',
+  [SCAN_ENV.pageNormalQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/page-normal',
+  [SCAN_ENV.exportQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/export',
+  [SCAN_ENV.eventBusName]: 'scan-events',
+  [SCAN_ENV.scheduleGroup]: 'scan-schedules',
+  [SCAN_ENV.schedulerRoleArn]: 'arn:aws:iam::123456789012:role/scheduler',
+  [SCAN_ENV.ingestionUrl]: '',
+  [SCAN_ENV.ingestionTokenSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf',
+  [SCAN_ENV.secretPrefix]: 'keyfactor-command-sensor',
+  [SCAN_ENV.ranBy]: 'KfSensorStateless',
+  [SCAN_ENV.logLevel]: 'error',
+  [SCAN_ENV.pageMaxAttempts]: '3',
+  [SCAN_ENV.exportMaxAttempts]: '5',
+};
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -23,7 +47,7 @@ describe('esbuild bundles (one bundled synthesis)', () => {
     // The CLI turns asset metadata on; it records where each bundle was staged.
     sensor = buildSensorApp({ appProps: { outdir, context: { 'aws:cdk:enable-asset-metadata': true } } });
     sensor.app.synth();
-  }, 60_000);
+  }, 240_000);
 
   afterAll(() => {
     rmSync(outdir, { recursive: true, force: true });
@@ -40,8 +64,15 @@ describe('esbuild bundles (one bundled synthesis)', () => {
   }
 
   it('bundles each function as ESM with an external source map', () => {
-    const { apiFunction, authorizerFunction, bootstrapFunction } = sensor.stateless;
-    for (const fn of [apiFunction, authorizerFunction, bootstrapFunction]) {
+    const s = sensor.stateless;
+    for (const fn of [
+      s.apiFunction,
+      s.authorizerFunction,
+      s.bootstrapFunction,
+      s.collectorFunction,
+      s.pageWorkerFunction,
+      s.exporterFunction,
+    ]) {
       const dir = bundleOf(fn);
       expect(existsSync(path.join(dir, 'index.mjs')), dir).toBe(true);
       expect(existsSync(path.join(dir, 'index.mjs.map')), dir).toBe(true);
@@ -50,7 +81,11 @@ describe('esbuild bundles (one bundled synthesis)', () => {
 
   it('serves GET /v3/openapi.json from the bundled API handler with the deployed environment', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { API_KEYS_TABLE_NAME: 'keys', API_KEYS_AUDIT_TABLE_NAME: 'audit' });
+    Object.assign(process.env, {
+      API_KEYS_TABLE_NAME: 'keys',
+      API_KEYS_AUDIT_TABLE_NAME: 'audit',
+      ...SCAN_ENVIRONMENT,
+    });
     try {
       const mod = (await import(
         pathToFileURL(path.join(bundleOf(sensor.stateless.apiFunction), 'index.mjs')).href
@@ -82,6 +117,28 @@ describe('esbuild bundles (one bundled synthesis)', () => {
 
       expect(result.statusCode).toBe(200);
       expect(JSON.parse(result.body)).toMatchObject({ openapi: expect.stringMatching(/^3\./) as unknown });
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('loads each bundled scan handler with the deployed environment and fails a malformed record alone', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, SCAN_ENVIRONMENT);
+    try {
+      const s = sensor.stateless;
+      for (const fn of [s.collectorFunction, s.pageWorkerFunction, s.exporterFunction]) {
+        const mod = (await import(pathToFileURL(path.join(bundleOf(fn), 'index.mjs')).href)) as {
+          handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+        };
+        // Parsing fails before any AWS call, so this runs offline; the reply names exactly the bad message.
+        const event = {
+          Records: [
+            { messageId: 'm-1', body: '{"type":"nonsense"}', attributes: { ApproximateReceiveCount: '1' } },
+          ],
+        } as unknown as SQSEvent;
+        expect(await mod.handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      }
     } finally {
       process.env = saved;
     }
