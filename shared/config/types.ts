@@ -1,5 +1,6 @@
 // The remote-scan config after loading: typed, defaults applied, env references expanded, paths resolved.
 import type { Label, SENSOR_TYPE } from '#shared/findings/index';
+import { DEFAULT_AUTO_RESOLUTION_INTERVAL, DEFAULT_PAGE_SIZE } from '#shared/scan/model';
 import type { ConfigWarning } from './errors';
 
 export const PLUGIN_NAMES = ['keyfactor', 'export', 'local_export'] as const;
@@ -11,9 +12,9 @@ export type LocalExportFormat = (typeof LOCAL_EXPORT_FORMATS)[number];
 /** Defaults of every optional key; docs/configuration.md lists the same values. */
 export const CONFIG_DEFAULTS = {
   insecureSkipTlsVerify: false,
-  pageSize: 1000,
+  pageSize: DEFAULT_PAGE_SIZE,
   concurrency: 4,
-  autoResolutionInterval: 5,
+  autoResolutionInterval: DEFAULT_AUTO_RESOLUTION_INTERVAL,
   krb5Conf: '/etc/krb5.conf',
   outputDir: './out',
   formats: LOCAL_EXPORT_FORMATS,

@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   commandConnectionSettings,
@@ -71,6 +72,33 @@ describe('redactConfig', () => {
       expect(redactConfig(config).keyfactor.caCert?.pem).toContain('BEGIN CERTIFICATE');
     });
   }
+
+  it('leaves no trace of any secret value, whatever it is', () => {
+    const secret = fc.string({ minLength: 1, maxLength: 40 }).map((tail) => `S3CR3T${tail}`);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(VARIANTS)),
+        secret,
+        secret,
+        (variant, commandSecret, token) => {
+          const env = {
+            BASIC_PW: commandSecret,
+            CLIENT_SECRET: commandSecret,
+            KRB_PW: commandSecret,
+            SENSOR_TOKEN: token,
+            USER: 'u',
+          };
+          const config = load(withExport(VARIANTS[variant]!), { env, cwd: process.cwd() });
+          const redacted = JSON.stringify(redactConfig(config));
+          for (const value of [commandSecret, token]) {
+            expect(JSON.stringify(config)).toContain(JSON.stringify(value).slice(1, -1));
+            expect(redacted).not.toContain(JSON.stringify(value).slice(1, -1));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 
   it('redacts the fields by name', () => {
     const basic = redactConfig(loadVariant('basic'));
