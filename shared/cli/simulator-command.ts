@@ -1,6 +1,6 @@
 // `kfsensor simulator`: serves a generated or loaded inventory as Keyfactor Command's API on this machine.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -8,7 +8,7 @@ import { InputError } from '#shared/errors';
 import type { CommandCertificate } from '#shared/keyfactor/model';
 import { loadDataset, saveDataset } from '#shared/simulator/dataset';
 import { generateCertificatesParallel } from '#shared/simulator/generator/parallel';
-import type { BasicUser, SimulatorAuthOptions } from '#shared/simulator/auth';
+import type { BasicUser, NegotiateOptions, SimulatorAuthOptions } from '#shared/simulator/auth';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '#shared/simulator/server';
 
 export interface SimulatorCommandOptions {
@@ -27,6 +27,8 @@ export interface SimulatorCommandOptions {
   oauthIssuer?: string;
   oauthJwks?: string;
   oauthAudience?: string;
+  keytab?: string;
+  krb5Conf?: string;
   adminToken?: string;
 }
 
@@ -68,6 +70,11 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--oauth-issuer <url>', 'accept Bearer JWTs from this issuer (with --oauth-jwks)')
     .option('--oauth-jwks <url>', "the issuer's JWKS URL")
     .option('--oauth-audience <aud>', 'required audience of Bearer tokens', 'urn:keyfactor:command')
+    .option(
+      '--keytab <file>',
+      'accept Kerberos (Negotiate) tickets for the service principals in this keytab',
+    )
+    .option('--krb5-conf <file>', 'Kerberos configuration for --keytab', '/etc/krb5.conf')
     .option('--admin-token <token>', 'token for the /_simulator admin API (default: random, printed)')
     .action(async (options: SimulatorCommandOptions) => {
       const running = await startSimulatorFromOptions(options, (line) => process.stderr.write(`${line}\n`));
@@ -92,16 +99,18 @@ export async function startSimulatorFromOptions(
 ): Promise<StartedFromOptions> {
   // Check every option before the (possibly long) generation, so a typo fails at once.
   const users = options.user.map(parseUserOption);
+  const negotiate = negotiateOptions(options);
   const certificates = await loadOrGenerate(options, progress);
   if (options.save) {
     await saveDataset(options.save, certificates);
     progress(`saved ${certificates.length} certificates to ${options.save}`);
   }
-  if (users.length === 0 && !options.anonymous && !options.oauthIssuer) {
+  if (users.length === 0 && !options.anonymous && !options.oauthIssuer && !negotiate) {
     users.push({ username: 'kfadmin', password: randomBytes(12).toString('base64url') });
   }
   const auth: SimulatorAuthOptions = { anonymous: options.anonymous };
   if (users.length > 0) auth.basic = users;
+  if (negotiate) auth.negotiate = negotiate;
   if (options.oauthIssuer || options.oauthJwks) {
     if (!options.oauthIssuer || !options.oauthJwks)
       throw new InputError('--oauth-issuer and --oauth-jwks go together');
@@ -139,7 +148,7 @@ export async function startSimulatorFromOptions(
     simulator,
     users,
     adminToken,
-    banner: banner(simulator, certificates.length, users, adminToken, caFile, options.anonymous),
+    banner: banner(simulator, certificates.length, users, adminToken, caFile, options.anonymous, negotiate),
   };
 }
 
@@ -169,6 +178,19 @@ async function loadOrGenerate(
   return certificates;
 }
 
+/** --keytab turns on Negotiate; both files must exist, so a typo fails at start and not at the first request. */
+function negotiateOptions(options: SimulatorCommandOptions): NegotiateOptions | undefined {
+  if (!options.keytab) return undefined;
+  const krb5Conf = options.krb5Conf ?? '/etc/krb5.conf';
+  for (const [flag, file] of [
+    ['--keytab', options.keytab],
+    ['--krb5-conf', krb5Conf],
+  ] as const) {
+    if (!existsSync(file)) throw new InputError(`${flag} ${file} does not exist`);
+  }
+  return { keytab: options.keytab, krb5Conf };
+}
+
 function parseUserOption(value: string): BasicUser {
   const colon = value.indexOf(':');
   if (colon <= 0 || colon === value.length - 1) {
@@ -191,10 +213,11 @@ function banner(
   adminToken: string,
   caFile: string | undefined,
   anonymous: boolean,
+  negotiate?: NegotiateOptions,
 ): string {
   const first = users[0];
   const account = first ? `${first.domain ? `${first.domain}\\` : ''}${first.username}` : undefined;
-  const curlAuth = first ? `-u '${account}:${first.password}' ` : '';
+  const curlAuth = first ? `-u '${account}:${first.password}' ` : negotiate ? '--negotiate -u : ' : '';
   const curlTls = caFile ? `--cacert ${caFile} ` : '';
   const lines = [
     `Keyfactor Command simulator: ${count} certificates at ${simulator.url}`,
@@ -203,6 +226,9 @@ function banner(
       (u) => `  Basic user:   ${u.domain ? `${u.domain}\\` : ''}${u.username}  password: ${u.password}`,
     ),
     ...(anonymous ? ['  anonymous requests are allowed'] : []),
+    ...(negotiate
+      ? [`  Kerberos:     Negotiate, service keytab ${negotiate.keytab}, krb5.conf ${negotiate.krb5Conf}`]
+      : []),
     ...(caFile ? [`  TLS CA file:  ${caFile}`] : []),
     `  admin API:    ${simulator.origin}/_simulator/  (header x-simulator-admin-token: ${adminToken})`,
     '',

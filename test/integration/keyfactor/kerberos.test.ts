@@ -1,5 +1,6 @@
 // Kerberos (SPNEGO) end to end: a real MIT KDC on loopback, the simulator verifying tickets with its service keytab,
 // and CommandClient with KerberosAuth (kinit with a keytab or a password into a private credential cache).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,6 +268,74 @@ describe('Kerberos against a real KDC and the simulator', () => {
     await client.verifyConnection();
     expect(client.stats.reauthentications).toBe(1);
     expect(auth.stats.logins).toBe(2);
+  });
+});
+
+describe('kfsensor simulator --keytab', () => {
+  let kdc: RunningKdc;
+  let child: ChildProcessWithoutNullStreams | undefined;
+  beforeAll(async () => {
+    kdc = await startKdc({
+      principals: [{ name: 'dave', password: 'dave-pw-4' }],
+      services: ['HTTP/127.0.0.1'],
+    });
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await Promise.all(opened.splice(0).map((a) => a.close()));
+    await kdc?.stop();
+  });
+
+  it('serves Negotiate from the command line and a Kerberos client lists its certificates', async () => {
+    const bin = path.resolve(import.meta.dirname, '../../../bin/kfsensor.js');
+    const args = [
+      'simulator',
+      '--generate',
+      '30',
+      '--port',
+      '0',
+      '--keytab',
+      kdc.serviceKeytab,
+      '--krb5-conf',
+      kdc.krb5Conf,
+    ];
+    child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('Stop with Ctrl-C') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain(`Kerberos:     Negotiate, service keytab ${kdc.serviceKeytab}`);
+    expect(out).toContain('--negotiate -u :');
+    expect(out).not.toContain('Basic user');
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/KeyfactorAPI)/.exec(out)?.[1] ?? '';
+    const auth = kerberosAuth({ upn: 'dave', keytab: kdc.keytab('dave'), krb5_conf: kdc.krb5Conf }, url);
+    const client = new CommandClient({ baseUrl: url, auth, retry: FAST_RETRY });
+    const ids: number[] = [];
+    for await (const cert of client.certificates({ pageSize: 10 })) ids.push(cert.Id);
+    expect(ids).toHaveLength(30);
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a --keytab that does not exist', async () => {
+    const bin = path.resolve(import.meta.dirname, '../../../bin/kfsensor.js');
+    const failed = spawn(process.execPath, [
+      bin,
+      'simulator',
+      '--generate',
+      '5',
+      '--port',
+      '0',
+      '--keytab',
+      '/nonexistent/http.keytab',
+    ]);
+    let err = '';
+    failed.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise((resolve) => failed.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toContain('--keytab /nonexistent/http.keytab does not exist');
   });
 });
 
