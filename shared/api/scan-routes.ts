@@ -53,11 +53,25 @@ export function classifyScanError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
-function summary(issues: readonly Issue[]): string {
+/** Issues shown in one 400; a body with thousands of unknown keys gets the first ones and a count. */
+const MAX_ISSUES = 50;
+const MAX_PATH_LENGTH = 120;
+
+/**
+ * A path as shown: an unknown key is the caller's text, so control characters are replaced and its length bounded
+ * (a 60 KB key name must not become a 60 KB message or log line).
+ */
+function shownPath(path: string): string {
+  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+  const clean = path.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return clean.length <= MAX_PATH_LENGTH ? clean : `${clean.slice(0, MAX_PATH_LENGTH)}…`;
+}
+
+function summary(issues: readonly Issue[], total: number): string {
   const [first] = issues;
   if (!first) return 'invalid request';
   const where = first.path === '' ? '' : `${first.path}: `;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const more = total > 1 ? ` (and ${total - 1} more)` : '';
   return `invalid request: ${where}${first.message}${more}`;
 }
 
@@ -73,7 +87,11 @@ function withIssueSummary(route: Route): Route {
         return await route.invoke(input);
       } catch (error) {
         if (error instanceof RequestValidationError && error.extra.issues) {
-          throw new RequestValidationError(summary(error.extra.issues), error.extra.issues);
+          const all = error.extra.issues;
+          const shown = all
+            .slice(0, MAX_ISSUES)
+            .map((i) => ({ path: shownPath(i.path), message: i.message }));
+          throw new RequestValidationError(summary(shown, all.length), shown);
         }
         throw error;
       }

@@ -84,6 +84,25 @@ describe('400 messages', () => {
     expect(error.message).toMatch(/^invalid request: (priority|colour): .+ \(and 1 more\)$/);
   });
 
+  it('bound what a hostile key name or a flood of unknown keys can put in the answer and the log', async () => {
+    const flood: Record<string, unknown> = body();
+    for (let i = 0; i < 3000; i++) flood[`k${i}`] = 1;
+    const many = await t.call('POST', '/v3/scan/create', flood);
+    expect(many.status).toBe(400);
+    const error = many.body as { message: string; issues: unknown[] };
+    expect(error.issues).toHaveLength(50);
+    expect(error.message).toMatch(/\(and 2999 more\)$/);
+
+    const longKey = `\u001b[31m${'x'.repeat(20_000)}`;
+    const res = await t.call('POST', '/v3/scan/create', { ...body(), [longKey]: 1 });
+    expect(res.status).toBe(400);
+    const issue = (res.body as { issues: { path: string }[] }).issues[0];
+    expect(issue?.path.length).toBeLessThanOrEqual(121);
+    expect(issue?.path.startsWith('?[31m')).toBe(true);
+    expect(JSON.stringify(res).length).toBeLessThan(2000);
+    expect(t.lines.join('\n')).not.toContain('x'.repeat(200));
+  });
+
   it('name the whole body when it is not an object', async () => {
     const res = await t.call('POST', '/v3/scan/create', ['a']);
     expect(res.status).toBe(400);
