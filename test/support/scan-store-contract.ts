@@ -338,7 +338,7 @@ export function describeScanStoreContract(
         expect(stored?.version).toBe(scan.version + 1);
       });
 
-      it('keeps the newest 50 errors and counts all of them', async () => {
+      it('keeps the newest 50 errors (messages cut to 2000 characters) and counts all of them', async () => {
         const scan = scanRecord();
         await stores.scans.createScan(scan);
         for (let i = 0; i < 60; i++)
@@ -348,6 +348,14 @@ export function describeScanStoreContract(
         expect(stored?.errors).toHaveLength(50);
         expect(stored?.errors[0]?.where).toBe('page:r10');
         expect(stored?.errors.at(-1)?.message).toBe('boom 59');
+        await stores.scans.addError(scan.scanId, {
+          where: 'finalize',
+          message: 'x'.repeat(100_000),
+          at: iso(61),
+        });
+        const long = await stores.scans.getScan(scan.scanId);
+        expect(long?.errors.at(-1)?.message).toHaveLength(2000);
+        expect(long?.errorCount).toBe(61);
         await expect(
           stores.scans.addError('no-such-scan', { where: 'plan', message: 'x', at: iso(0) }),
         ).rejects.toThrow(/not found/);

@@ -27,10 +27,12 @@ import { InputError, SensorError } from '#shared/errors';
 import { StoredItemError } from './apikey-store.ts';
 import {
   FINDINGS_CHUNK,
+  MAX_ERROR_CHARS,
   MAX_SCAN_ERRORS,
   ScanNotFoundError,
   assertOutboxBodySize,
   assertSameSensor,
+  boundedError,
   checkLeaseArgs,
   checkListLimit,
   taskCountDelta,
@@ -108,8 +110,6 @@ const BATCH_WRITE_MAX = 25;
 const MAX_ATTEMPTS = 8;
 /** Parallel requests one call issues (batch chunks, conditional resolutions). */
 const PARALLEL_REQUESTS = 8;
-/** lastError is kept short so an outbox item stays within DynamoDB's item size however long the error was. */
-const MAX_ERROR_CHARS = 2000;
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -443,7 +443,7 @@ export class DynamoScanStore implements ScanStore {
           UpdateExpression: 'SET #errors = list_append(#errors, :error), errorCount = errorCount + :one',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#errors': 'errors' },
-          ExpressionAttributeValues: { ':error': [error], ':one': 1 },
+          ExpressionAttributeValues: { ':error': [boundedError(error)], ':one': 1 },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
@@ -482,6 +482,9 @@ export class DynamoScanStore implements ScanStore {
         // The task item's create-only put and the counter update commit together or not at all.
         await this.doc.send(
           new TransactWriteCommand({
+            // Idempotent across the SDK's own retries of this attempt (a retry of a transaction that did commit is
+            // not a redelivery); a fresh token per conflict retry, since a cancelled attempt is a new transaction.
+            ClientRequestToken: randomUUID(),
             TransactItems: [
               {
                 Put: {

@@ -31,6 +31,8 @@ import type {
 
 /** Errors kept on a scan record (errorCount has the total). */
 export const MAX_SCAN_ERRORS = 50;
+/** Characters kept of an error message in a record: 50 errors must fit a DynamoDB item with room to spare. */
+export const MAX_ERROR_CHARS = 2000;
 /** Findings per chunk yielded by resolveUnseen and per page of listFindings. */
 export const FINDINGS_CHUNK = 100;
 /**
@@ -63,6 +65,11 @@ export function assertOutboxBodySize(batch: ExportBatch): void {
 }
 
 /** Adds a task outcome's counts (shared by both adapters so they agree on the arithmetic). */
+/** A copy of the error with its message cut to MAX_ERROR_CHARS (both adapters store the same). */
+export function boundedError(error: ScanError): ScanError {
+  return { where: error.where, message: error.message.slice(0, MAX_ERROR_CHARS), at: error.at };
+}
+
 export function taskCountDelta(outcome: TaskOutcome): Partial<ScanCounts> {
   const done = outcome.status === 'done';
   return {
@@ -237,7 +244,7 @@ export class MemoryScanStore implements ScanStore {
   async addError(scanId: string, error: ScanError): Promise<void> {
     await Promise.resolve();
     const scan = this.mustGet(scanId);
-    scan.errors = [...scan.errors, clone(error)].slice(-MAX_SCAN_ERRORS);
+    scan.errors = [...scan.errors, boundedError(error)].slice(-MAX_SCAN_ERRORS);
     scan.errorCount += 1;
   }
 
