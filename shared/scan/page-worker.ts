@@ -47,6 +47,9 @@ interface RangeWork {
   certificateIds: Map<string, number>;
 }
 
+/** Finding reads in flight at once while stamping first_found. */
+const FIRST_FOUND_READS = 25;
+
 const EXPORTED: ReadonlySet<UpsertOutcome> = new Set(['created', 'changed', 'reopened']);
 
 /**
@@ -354,15 +357,19 @@ async function exportChanged(
   });
   selected.sort((a, b) => (a.finding.id < b.finding.id ? -1 : a.finding.id > b.finding.id ? 1 : 0));
 
+  // first_found comes from the store: this run for a new finding, the stored first sighting otherwise. Reads go
+  // out a few at a time so a task with many changed findings does not wait on them one by one.
   const documents: Finding[] = [];
-  for (const { finding, outcome } of selected) {
-    // first_found comes from the store: this run for a new finding, the stored first sighting otherwise.
-    let firstFound = seenAt.toISOString();
-    if (outcome !== 'created') {
-      const stored = await deps.findings.getFinding(scan.sensorKey, finding.id);
-      if (stored) firstFound = stored.firstSeenAt;
-    }
-    documents.push({ ...finding, first_found: firstFound });
+  for (let i = 0; i < selected.length; i += FIRST_FOUND_READS) {
+    const chunk = selected.slice(i, i + FIRST_FOUND_READS);
+    const firstFound = await Promise.all(
+      chunk.map(async ({ finding, outcome }) => {
+        if (outcome === 'created') return seenAt.toISOString();
+        const stored = await deps.findings.getFinding(scan.sensorKey, finding.id);
+        return stored?.firstSeenAt ?? seenAt.toISOString();
+      }),
+    );
+    chunk.forEach(({ finding }, j) => documents.push({ ...finding, first_found: firstFound[j]! }));
   }
   const batches = buildExportBatches(
     scan.scanId,
