@@ -43,7 +43,7 @@ export function buildSensorApp(options: SensorAppOptions = {}): SensorApp {
       pageHighQueue: stateful.pageHighQueue,
       pageNormalQueue: stateful.pageNormalQueue,
       exportQueue: stateful.exportQueue,
-      scheduleGroup: stateful.scheduleGroup,
+      scheduleGroupName: stateful.scheduleGroupName,
       schedulerRole: stateful.schedulerRole,
     },
     scanSettings: scanSettingsFromContext(app),

@@ -47,6 +47,11 @@ export class StatefulStack extends Stack {
   readonly pageNormalQueue: ScanQueue;
   readonly exportQueue: ScanQueue;
   readonly scheduleGroup: scheduler.ScheduleGroup;
+  /**
+   * A fixed name (not a reference): the API's IAM policy and the SCHEDULE_GROUP_NAME variable use it as a plain string,
+   * so the schedule ARN pattern reads the same in the template, in cdk-nag's findings and in the console.
+   */
+  readonly scheduleGroupName: string;
   /** Assumed by EventBridge Scheduler to send a schedule's start message: sqs:SendMessage on the start queue only. */
   readonly schedulerRole: iam.Role;
 
@@ -158,7 +163,9 @@ export class StatefulStack extends Stack {
     this.exportQueue = this.scanQueue('ExportQueue', timeouts.exporter, MAX_RECEIVES.export);
 
     // Retained: deleting a group deletes its schedules, which the schedule records still describe.
+    this.scheduleGroupName = `${this.stackName}-scans`;
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScanSchedules', {
+      scheduleGroupName: this.scheduleGroupName,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
@@ -171,7 +178,7 @@ export class StatefulStack extends Stack {
             'aws:SourceArn': this.formatArn({
               service: 'scheduler',
               resource: 'schedule',
-              resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+              resourceName: `${this.scheduleGroupName}/*`,
             }),
           },
         },

@@ -13,7 +13,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { SCAN_ENV, type ScanEnvName } from '#shared/adapters/aws/scan-deps';
@@ -45,7 +44,8 @@ export interface ScanResources {
   pageHighQueue: ScanQueue;
   pageNormalQueue: ScanQueue;
   exportQueue: ScanQueue;
-  scheduleGroup: scheduler.IScheduleGroup;
+  /** The schedule group's fixed name (StatefulStack.scheduleGroupName). */
+  scheduleGroupName: string;
   schedulerRole: iam.IRole;
 }
 
@@ -281,7 +281,7 @@ export class StatelessStack extends Stack {
 
     this.bootstrapFunction = this.bootstrap(props, environment);
     this.suppressNagFindings();
-    this.suppressScanNagFindings();
+    this.suppressScanNagFindings(props.scan);
   }
 
   /** Every variable scanDepsFromEnv reads (typed by the names it exports, so none can be missed or misspelt). */
@@ -297,7 +297,7 @@ export class StatelessStack extends Stack {
       [SCAN_ENV.pageNormalQueueUrl]: scan.pageNormalQueue.queue.queueUrl,
       [SCAN_ENV.exportQueueUrl]: scan.exportQueue.queue.queueUrl,
       [SCAN_ENV.eventBusName]: scan.scanEventBus.eventBusName,
-      [SCAN_ENV.scheduleGroup]: scan.scheduleGroup.scheduleGroupName,
+      [SCAN_ENV.scheduleGroup]: scan.scheduleGroupName,
       [SCAN_ENV.schedulerRoleArn]: scan.schedulerRole.roleArn,
       [SCAN_ENV.ingestionUrl]: settings.ingestionUrl,
       [SCAN_ENV.ingestionTokenSecretArn]: scan.ingestionTokenSecret.secretArn,
@@ -307,6 +307,11 @@ export class StatelessStack extends Stack {
       [SCAN_ENV.pageMaxAttempts]: String(MAX_RECEIVES.page),
       [SCAN_ENV.exportMaxAttempts]: String(MAX_RECEIVES.export),
     };
+  }
+
+  /** ARN pattern of the schedules in the scan schedule group (their names are schedule ids, made at run time). */
+  private schedulesArn(groupName: string): string {
+    return this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
   }
 
   /** ARN pattern of the sensors' credential secrets (Secrets Manager appends a random suffix to each name). */
@@ -338,11 +343,12 @@ export class StatelessStack extends Stack {
         resources: [this.sensorSecretsArn()],
       }),
     );
-    scan.scheduleGroup.grant(
-      api.role,
-      'scheduler:CreateSchedule',
-      'scheduler:UpdateSchedule',
-      'scheduler:DeleteSchedule',
+    // Schedules of the group only; UpdateSchedule makes a retried create idempotent.
+    api.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [this.schedulesArn(scan.scheduleGroupName)],
+      }),
     );
     // Scheduler needs to be handed the role its schedules assume; only that role, only to Scheduler.
     api.role.addToPolicy(
@@ -569,8 +575,16 @@ export class StatelessStack extends Stack {
     }
   }
 
-  /** The one wildcard the scan functions need: the sensors' secrets by name prefix. */
-  private suppressScanNagFindings(): void {
+  /** The wildcards the scan functions need: sensors' secrets by name prefix, schedules of one group. */
+  private suppressScanNagFindings(scan: ScanResources): void {
+    acknowledge(this.apiFunction.role, {
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/' +
+        `${scan.scheduleGroupName}/*]`,
+      reason:
+        'Schedules are created at run time, one per sensor schedule, named by schedule id; the pattern is limited ' +
+        'to the scan schedule group of this deployment, in this account and region.',
+    });
     const secretsAck = {
       id:
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:' +
