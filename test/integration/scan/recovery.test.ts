@@ -95,6 +95,30 @@ describe('collector crashes', () => {
     await expectExactlyOnce(p, scan);
   });
 
+  it('the result set emptied between the size and bounds requests: planning is retried, not failed', async () => {
+    const { p, input } = await setup();
+    const build = p.deps.commandClient;
+    let raced = false;
+    p.deps.commandClient = (settings) => {
+      const client = build(settings);
+      const getPage = client.getCertificatePage.bind(client);
+      client.getCertificatePage = async (page, options = {}) => {
+        const result = await getPage(page, options);
+        if (options.sortAscending === false && !raced) {
+          raced = true;
+          return { ...result, certificates: [], rejected: [] };
+        }
+        return result;
+      };
+      return client;
+    };
+    const scan = await runScan(p, input);
+    expect(raced).toBe(true);
+    expect(scan.state).toBe('COMPLETED');
+    expect(p.steps.filter((s) => s.queue === 'start')[0]!.error).toMatch(/returned none; planning again/);
+    await expectExactlyOnce(p, scan);
+  });
+
   it('a start message delivered again after the scan finished does nothing', async () => {
     const { p, input } = await setup();
     const scan = await runScan(p, input);
@@ -165,7 +189,9 @@ describe('a Command that does not honour the paging query', () => {
     });
     const scan = await runScan(p, input);
     expect(scan.state).toBe('FAILED');
-    expect(scan.errors[0]!.message).toMatch(/Command rejected the (request|query filter).*Invalid query field: Foo/);
+    expect(scan.errors[0]!.message).toMatch(
+      /Command rejected the (request|query filter).*Invalid query field: Foo/,
+    );
     expect(p.steps.filter((s) => s.queue === 'start')).toHaveLength(1);
   });
 });
