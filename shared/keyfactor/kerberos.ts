@@ -584,6 +584,10 @@ export class KerberosAuth implements CommandAuth {
       LANGUAGE: 'C',
     };
     delete env.KRB5_CLIENT_KTNAME;
+    // A password handed to the sensor through ${env:NAME} stays out of kinit's environment too.
+    if (s.method.kind === 'password') {
+      for (const [name, value] of Object.entries(env)) if (value === s.method.password) delete env[name];
+    }
     const kinit = this.#options.kinitPath ?? 'kinit';
     const timeoutMs = this.#options.kinitTimeoutMs ?? 30_000;
     return new Promise<void>((resolve, reject) => {

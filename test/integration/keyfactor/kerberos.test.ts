@@ -148,7 +148,13 @@ describe('Kerberos against a real KDC and the simulator', () => {
       sim.url,
       { kinitPath: wrapper },
     );
-    await clientFor(sim, auth).verifyConnection();
+    // As when the config took the password from ${env:NAME}: the variable must not reach kinit either.
+    process.env.KFSENSOR_TEST_KRB5_PASSWORD = ALICE_PASSWORD;
+    try {
+      await clientFor(sim, auth).verifyConnection();
+    } finally {
+      delete process.env.KFSENSOR_TEST_KRB5_PASSWORD;
+    }
     const seen = await readFile(record, 'utf8');
     expect(seen).toContain('ARG alice@TEST.LOCAL');
     expect(seen).toContain(`KRB5CCNAME=FILE:${auth.credentialCache ?? ''}`);
