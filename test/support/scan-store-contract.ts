@@ -528,6 +528,9 @@ export function describeScanStoreContract(
           lastSeenAt: iso(3),
           lastSeenScanId: 'scan-2',
         });
+        const before = structuredClone(inputs[6]!.document);
+        inputs[6]!.document.object.name = 'edited after the upsert';
+        expect((await stores.findings.getFinding(sensorKey, inputs[6]!.findingId))?.document).toEqual(before);
         expect(await stores.findings.getFinding(sensorKey, 'f'.repeat(64))).toBeNull();
         expect(await stores.findings.getFinding(`sk-${randomUUID()}`, inputs[0]!.findingId)).toBeNull();
       });
@@ -667,6 +670,11 @@ export function describeScanStoreContract(
         const { body: _body, ...fields } = batch;
         expect(stored).toMatchObject(fields);
         expect(Buffer.from(stored!.body).equals(Buffer.from(batch.body))).toBe(true);
+        // Copies both ways: neither the caller's array nor the one it got back is the stored body.
+        const original = Buffer.from(batch.body);
+        batch.body.fill(0);
+        stored!.body.fill(1);
+        expect(Buffer.from((await stores.outbox.getBatch(batch.batchId))!.body).equals(original)).toBe(true);
         expect(await stores.outbox.getBatch('no-such-batch')).toBeNull();
         const racing = exportBatch();
         const results = await Promise.all(Array.from({ length: 10 }, () => stores.outbox.putBatch(racing)));
