@@ -7,7 +7,7 @@ export { loadConfig } from './load';
 export type { ConfigSource, LoadConfigOptions } from './load';
 export { REDACTED, redactConfig } from './redact';
 export { commandConnectionSettings } from './settings';
-export type { KerberosConnectionSettings, RemoteConnectionSettings } from './settings';
+export type { RemoteConnectionSettings } from './settings';
 export { CONFIG_DEFAULTS, LIMITS, LOCAL_EXPORT_FORMATS, PLUGIN_NAMES } from './types';
 export type {
   BasicAuthConfig,

@@ -459,12 +459,17 @@ class Loader {
       );
       return null;
     }
+    const at = k.upn.lastIndexOf('@');
+    // The same rule the SPNEGO client applies, reported here with the line.
+    if (at === 0 || at === k.upn.length - 1 || /[\s/\\]/.test(k.upn)) {
+      this.#error([...base, 'upn'], 'is not a user principal; write it as user@REALM (or user, with realm)');
+      return null;
+    }
     const keytab = k.keytab === undefined ? null : path.resolve(this.cwd, k.keytab);
     if (keytab !== null) this.#checkReadable(keytab, [...base, 'keytab'], 'keytab');
     const krb5Conf =
       k.krb5_conf === undefined ? CONFIG_DEFAULTS.krb5Conf : path.resolve(this.cwd, k.krb5_conf);
     if (k.krb5_conf !== undefined) this.#checkReadable(krb5Conf, [...base, 'krb5_conf'], 'krb5.conf');
-    const at = k.upn.lastIndexOf('@');
     return {
       method: 'kerberos',
       upn: k.upn,

@@ -2,18 +2,8 @@
 import type { CommandConnectionSettings } from '#shared/keyfactor/index';
 import type { KeyfactorPluginConfig } from './types';
 
-/** Kerberos settings as the SPNEGO client (shared/keyfactor/kerberos.ts) names them. */
-export interface KerberosConnectionSettings {
-  upn: string;
-  keytab?: string | undefined;
-  password?: string | undefined;
-  spn?: string | undefined;
-  realm?: string | undefined;
-  krb5_conf?: string | undefined;
-}
-
+/** What shared/scan's commandClient dependency takes: connection settings plus paging and concurrency. */
 export type RemoteConnectionSettings = CommandConnectionSettings & {
-  kerberos?: KerberosConnectionSettings | undefined;
   pageSize: number;
   maxConcurrency: number;
 };

@@ -127,6 +127,10 @@ describe('keyfactor auth', () => {
     expect(issueAt(unknown, `${PC}.kerberos.realn`).message).toBe(
       'unknown key "realn"; did you mean "realm"?',
     );
+    for (const upn of ['@EXAMPLE.COM', 'svc@', 'EXAMPLE\\\\svc', 'HTTP/host']) {
+      const bad = configError(withKeyfactor(`${URL_LINE}\n        kerberos: { upn: "${upn}", password: p }`));
+      expect(issueAt(bad, `${PC}.kerberos.upn`).message).toMatch(/^is not a user principal/);
+    }
     const noUpn = configError(withKeyfactor(`${URL_LINE}\n        kerberos: { password: p }`));
     expect(issueAt(noUpn, `${PC}.kerberos.upn`).message).toBe('is required');
   });

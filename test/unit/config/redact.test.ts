@@ -10,7 +10,12 @@ import {
   redactConfig,
   type RemoteScanConfig,
 } from '#shared/config/index';
-import { authFromSettings, BasicAuth, OAuth2ClientCredentialsAuth } from '#shared/keyfactor/index';
+import {
+  authFromSettings,
+  BasicAuth,
+  KerberosAuth,
+  OAuth2ClientCredentialsAuth,
+} from '#shared/keyfactor/index';
 import { load, withKeyfactor } from './helpers';
 
 const SECRETS = {
@@ -160,6 +165,9 @@ describe('commandConnectionSettings', () => {
       realm: 'EXAMPLE.COM',
       krb5_conf: '/etc/krb5.conf',
     });
+    const auth = authFromSettings(settings);
+    expect(auth).toBeInstanceOf(KerberosAuth);
+    expect((auth as KerberosAuth).spn).toBe('HTTP/command.example.com');
     expect(settings.username).toBeUndefined();
     expect(settings.client_id).toBeUndefined();
   });
