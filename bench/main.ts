@@ -5,6 +5,7 @@ import { generateInventory, measureGenerationRate } from '#shared/simulator/gene
 import { measureParallelGenerationRate } from '#shared/simulator/generator/parallel';
 import { benchApiKeys } from './apikeys';
 import { benchClient } from './client';
+import { benchCloud } from './cloud';
 import { benchFindings } from './findings';
 import { benchX509 } from './x509';
 import { peakRssMiB, printTable, type Row } from './report';
@@ -57,6 +58,10 @@ function sections(scale: number): Section[] {
     {
       name: `client: paging ${20_000 * scale} certificates from the simulator (1,000 per page, loopback)`,
       run: () => benchClient(clientInventory()),
+    },
+    {
+      name: `cloud: ${100_000 * scale} certificates through the local driver (real handlers on moto) vs raw fetch`,
+      run: () => benchCloud(100_000 * scale),
     },
   ];
 }

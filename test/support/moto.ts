@@ -9,6 +9,8 @@ const motoBin = path.join(root, '.cache/venv-moto/bin/moto_server');
 
 export interface RunningMoto {
   endpoint: string;
+  /** The moto_server process (benchmarks read its memory from /proc). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startMoto(): Promise<RunningMoto> {
   }
   return {
     endpoint,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
