@@ -6,6 +6,9 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const motoBin = path.join(root, '.cache/venv-moto/bin/moto_server');
+const motoPython = path.join(root, '.cache/venv-moto/bin/python');
+// moto_server with DynamoDB requests applied one at a time, as atomic as AWS applies each request.
+const motoLauncher = path.join(root, 'scripts/moto_server.py');
 
 export interface RunningMoto {
   endpoint: string;
@@ -43,7 +46,7 @@ export async function startMoto(): Promise<RunningMoto> {
     execFileSync('bash', [path.join(root, 'scripts/setup-moto.sh')], { stdio: 'inherit' });
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(motoBin, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(motoPython, [motoLauncher, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -6,6 +6,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
@@ -44,6 +45,33 @@ describe('local AWS emulation (moto)', () => {
     await expect(ddb.send(put)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
     const got = await ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'a' } } }));
     expect(got.Item?.v?.N).toBe('1');
+  });
+
+  it('applies 40 concurrent ADD updates of one item atomically (scripts/moto_server.py serialises DynamoDB requests)', async () => {
+    const ddb = new DynamoDBClient(config);
+    const table = `t-${randomUUID()}`;
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        ddb.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: 'counter' } },
+            UpdateExpression: 'SET n = if_not_exists(n, :zero) + :one',
+            ExpressionAttributeValues: { ':zero': { N: '0' }, ':one': { N: '1' } },
+          }),
+        ),
+      ),
+    );
+    const got = await ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'counter' } } }));
+    expect(got.Item?.n?.N).toBe('40');
   });
 
   it('delivers an SQS message with its attributes', async () => {
