@@ -122,6 +122,14 @@ export class StatefulStack extends Stack {
       partitionKey: { name: FINDINGS_TABLE.partitionKey, type: str },
       sortKey: { name: FINDINGS_TABLE.sortKey, type: str },
     });
+    // Sparse (only open findings carry openSensorKey): a full scan's finalizer reads just the findings it did not see.
+    this.findingsTable.addGlobalSecondaryIndex({
+      indexName: FINDINGS_TABLE.openIndex,
+      partitionKey: { name: FINDINGS_TABLE.openIndexPartitionKey, type: str },
+      sortKey: { name: FINDINGS_TABLE.openIndexSortKey, type: str },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...FINDINGS_TABLE.openIndexProjection],
+    });
     // Sent batches expire; pending and failed ones are kept until sent or handled.
     this.outboxTable = new dynamodb.Table(this, 'ExportOutbox', {
       ...common,

@@ -16,7 +16,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { SCAN_ENV, type ScanEnvName } from '#shared/adapters/aws/scan-deps';
-import { SCANS_TABLE } from '#shared/adapters/aws/scan-stores';
+import { FINDINGS_TABLE, SCANS_TABLE } from '#shared/adapters/aws/scan-stores';
 import { SensorFunction, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../constructs/sensor-function.ts';
 import { acknowledge } from '../nag.ts';
 import { MAX_RECEIVES, SCAN_FUNCTION_TIMEOUTS, type ScanQueue } from './stateful-stack.ts';
@@ -383,7 +383,7 @@ export class StatelessStack extends Stack {
     // Planning reads and writes the scan, cursor, schedules and host leases (all in the scans table); a plan with
     // nothing to fetch finalizes at once, which resolves findings and queues their export.
     grantScansTable(collector, scan.scansTable);
-    collector.grantTable(scan.findingsTable, 'read-write');
+    grantFindingsTable(collector, scan.findingsTable);
     collector.grantTable(scan.outboxTable, 'read-write');
     collector.role.addToPolicy(readSensorSecrets);
     scan.pageHighQueue.queue.grantSendMessages(collector.role);
@@ -408,7 +408,7 @@ export class StatelessStack extends Stack {
       bundle: props.bundle,
     });
     grantScansTable(pageWorker, scan.scansTable);
-    pageWorker.grantTable(scan.findingsTable, 'read-write');
+    grantFindingsTable(pageWorker, scan.findingsTable);
     pageWorker.grantTable(scan.outboxTable, 'read-write');
     pageWorker.role.addToPolicy(readSensorSecrets);
     scan.exportQueue.queue.grantSendMessages(pageWorker.role);
@@ -596,6 +596,25 @@ export class StatelessStack extends Stack {
     for (const fn of [this.apiFunction, this.collectorFunction, this.pageWorkerFunction])
       acknowledge(fn.role, secretsAck);
   }
+}
+
+/**
+ * Item access to the findings table without `grantTable` (which adds `<table>/index/*`), plus Query on the one index a
+ * full scan's finalizer reads (openByLastSeen, in resolveUnseen); both functions may finalize a scan.
+ */
+function grantFindingsTable(fn: SensorFunction, table: dynamodb.ITable): void {
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+      resources: [table.tableArn],
+    }),
+  );
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:Query'],
+      resources: [`${table.tableArn}/index/${FINDINGS_TABLE.openIndex}`],
+    }),
+  );
 }
 
 /**

@@ -90,6 +90,14 @@ export const FINDINGS_TABLE = {
   sortKey: 'findingId',
   /** gzip of the Finding document's JSON. */
   documentAttribute: 'doc',
+  /**
+   * Sparse index of open findings: openSensorKey (= sensorKey, present only while the finding is open) and
+   * lastSeenScanId, projecting certificateId, so resolveUnseen reads only the findings a full scan did not see.
+   */
+  openIndex: 'openByLastSeen',
+  openIndexPartitionKey: 'openSensorKey',
+  openIndexSortKey: 'lastSeenScanId',
+  openIndexProjection: ['certificateId'],
 } as const;
 
 /** Key and attribute names of the outbox table. */
@@ -629,14 +637,23 @@ const UPSERT_PROJECTION = ['findingId', 'status', 'contentHash', 'lastSeenScanId
 
 function toFindingItem(finding: StoredFinding): Item {
   const { document, ...fields } = finding;
-  return { ...fields, [FINDINGS_TABLE.documentAttribute]: gzipSync(JSON.stringify(document)) };
+  return {
+    ...fields,
+    [FINDINGS_TABLE.documentAttribute]: gzipSync(JSON.stringify(document)),
+    // Only open findings are in the openByLastSeen index (a put replaces the item, so a write that leaves it
+    // open also heals a finding stored before the index existed).
+    ...(finding.status === 'open' ? { [FINDINGS_TABLE.openIndexPartitionKey]: finding.sensorKey } : {}),
+  };
 }
 
 function toStoredFinding(item: Item): StoredFinding {
   const body = item[FINDINGS_TABLE.documentAttribute] as unknown;
   if (!(body instanceof Uint8Array))
     throw new StoredItemError(`stored finding ${String(item.findingId)} has no document`);
-  const fields = withoutKeys<Omit<StoredFinding, 'document'>>(item, [FINDINGS_TABLE.documentAttribute]);
+  const fields = withoutKeys<Omit<StoredFinding, 'document'>>(item, [
+    FINDINGS_TABLE.documentAttribute,
+    FINDINGS_TABLE.openIndexPartitionKey,
+  ]);
   try {
     return {
       ...fields,
@@ -776,38 +793,49 @@ export class DynamoFindingStore implements FindingStore {
     } while (start);
   }
 
+  /**
+   * Reads the openByLastSeen index of the sensor's open findings on both sides of `scanId` in its sort order
+   * (lastSeenScanId < scanId, then > scanId), so the findings this scan saw are never read. The index is eventually
+   * consistent: each resolution is re-checked on the table by resolveOne, so a stale entry costs at most a no-op
+   * write, and an entry not yet indexed can only belong to a write of the last moments, i.e. by another scan running
+   * concurrently; the next full scan resolves it (see docs/state-store.md).
+   */
   async *resolveUnseen(sensorKey: string, scanId: string, resolvedAt: string): AsyncIterable<Resolution[]> {
-    let start: Item | undefined;
     let pending: Resolution[] = [];
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'sensorKey = :key',
-          FilterExpression: '#status = :open AND lastSeenScanId <> :scan',
-          ProjectionExpression: 'findingId, certificateId',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':key': sensorKey, ':open': 'open', ':scan': scanId },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const resolved = await mapLimit(page.Items ?? [], PARALLEL_REQUESTS, (item) =>
-        this.resolveOne(
-          sensorKey,
-          item.findingId as string,
-          (item.certificateId ?? null) as number | null,
-          scanId,
-          resolvedAt,
-        ),
-      );
-      pending.push(...resolved.filter((r): r is Resolution => r !== null));
-      while (pending.length >= FINDINGS_CHUNK) {
-        yield pending.slice(0, FINDINGS_CHUNK);
-        pending = pending.slice(FINDINGS_CHUNK);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for (const side of ['<', '>'] as const) {
+      let start: Item | undefined;
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: FINDINGS_TABLE.openIndex,
+            KeyConditionExpression: `#open = :key AND #seen ${side} :scan`,
+            ProjectionExpression: 'findingId, certificateId',
+            ExpressionAttributeNames: {
+              '#open': FINDINGS_TABLE.openIndexPartitionKey,
+              '#seen': FINDINGS_TABLE.openIndexSortKey,
+            },
+            ExpressionAttributeValues: { ':key': sensorKey, ':scan': scanId },
+            ExclusiveStartKey: start,
+          }),
+        );
+        const resolved = await mapLimit(page.Items ?? [], PARALLEL_REQUESTS, (item) =>
+          this.resolveOne(
+            sensorKey,
+            item.findingId as string,
+            (item.certificateId ?? null) as number | null,
+            scanId,
+            resolvedAt,
+          ),
+        );
+        pending.push(...resolved.filter((r): r is Resolution => r !== null));
+        while (pending.length >= FINDINGS_CHUNK) {
+          yield pending.slice(0, FINDINGS_CHUNK);
+          pending = pending.slice(FINDINGS_CHUNK);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
     if (pending.length > 0) yield pending;
   }
 
@@ -823,10 +851,12 @@ export class DynamoFindingStore implements FindingStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { sensorKey, findingId },
-          UpdateExpression: 'SET #status = :resolved, resolvedAt = :at, resolvedByScanId = :scan',
+          // Leaving the openByLastSeen index with its status: only open findings carry openSensorKey.
+          UpdateExpression:
+            'SET #status = :resolved, resolvedAt = :at, resolvedByScanId = :scan REMOVE #openKey',
           // Re-checked at write time: a racing or repeated call (or an upsert in between) resolves it at most once.
           ConditionExpression: '#status = :open AND lastSeenScanId <> :scan',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', '#openKey': FINDINGS_TABLE.openIndexPartitionKey },
           ExpressionAttributeValues: {
             ':resolved': 'resolved',
             ':open': 'open',
@@ -1173,10 +1203,25 @@ export async function createScanTables(client: DynamoDBClient, names: ScanTableN
         AttributeDefinitions: [
           { AttributeName: FINDINGS_TABLE.partitionKey, AttributeType: 'S' },
           { AttributeName: FINDINGS_TABLE.sortKey, AttributeType: 'S' },
+          { AttributeName: FINDINGS_TABLE.openIndexPartitionKey, AttributeType: 'S' },
+          { AttributeName: FINDINGS_TABLE.openIndexSortKey, AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: FINDINGS_TABLE.partitionKey, KeyType: 'HASH' },
           { AttributeName: FINDINGS_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: FINDINGS_TABLE.openIndex,
+            KeySchema: [
+              { AttributeName: FINDINGS_TABLE.openIndexPartitionKey, KeyType: 'HASH' },
+              { AttributeName: FINDINGS_TABLE.openIndexSortKey, KeyType: 'RANGE' },
+            ],
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: [...FINDINGS_TABLE.openIndexProjection],
+            },
+          },
         ],
       }),
     ),

@@ -9,6 +9,7 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
@@ -52,6 +53,18 @@ serialDynamo.middlewareStack.add(
 const runId = randomUUID().slice(0, 8);
 let tableCount = 0;
 
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of source) out.push(item);
+  return out;
+}
+
 async function freshTables(): Promise<ScanTableNames> {
   const n = tableCount++;
   const names = {
@@ -85,6 +98,13 @@ describe('DynamoDB scan stores: what only DynamoDB has', () => {
     expect(index?.Projection?.ProjectionType).toBe('ALL');
     const findings = await dynamo.send(new DescribeTableCommand({ TableName: names.findings }));
     expect(findings.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(['sensorKey', 'findingId']);
+    const open = findings.Table?.GlobalSecondaryIndexes?.[0];
+    expect(open?.IndexName).toBe('openByLastSeen');
+    expect(open?.KeySchema).toEqual([
+      { AttributeName: 'openSensorKey', KeyType: 'HASH' },
+      { AttributeName: 'lastSeenScanId', KeyType: 'RANGE' },
+    ]);
+    expect(open?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['certificateId'] });
     for (const table of [names.scans, names.outbox]) {
       const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: table }));
       expect(ttl.TimeToLiveDescription?.AttributeName).toBe('expiresAt');
@@ -141,6 +161,131 @@ describe('DynamoDB scan stores: what only DynamoDB has', () => {
     expect(raw.Item?.lastSeenScanId).toEqual({ S: 'scan-1' });
     expect(raw.Item?.contentHash).toEqual({ S: input!.contentHash });
     expect(raw.Item?.certificateId).toEqual({ N: String(input!.certificateId) });
+  });
+
+  it('resolves unseen findings of a 3,000-finding partition reading only those 10 through the sparse index', async () => {
+    const names = await freshTables();
+    // Counts what every Query of the adapter read (moto reports ScannedCount before any filter, like DynamoDB).
+    const counted = new DynamoDBClient(localAwsClientConfig(inject('awsEndpoint')));
+    const queries: { index: string | undefined; scanned: number }[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'QueryCommand') {
+          const input = args.input as { IndexName?: string };
+          const output = out.output as { ScannedCount?: number };
+          queries.push({ index: input.IndexName, scanned: output.ScannedCount ?? -1 });
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'countQueryReads' },
+    );
+    const stores = createDynamoScanStores(counted, names);
+    const sensorKey = `sk-${randomUUID()}`;
+    const [template] = findingInputs(sensorKey, 0, 1);
+    const inputs = Array.from({ length: 3000 }, (_, i) => ({
+      ...template!,
+      findingId: `${template!.findingId}-${String(i).padStart(4, '0')}`,
+      certificateId: i + 1,
+    }));
+    // ULID-shaped scan ids, ordered as newScanId makes them.
+    const [older, full] = ['01J0000000AAAAAAAAAAAAAAAA', '01J0000001AAAAAAAAAAAAAAAA'];
+    await Promise.all(
+      chunksOf(inputs, 500).map((part) =>
+        stores.findings.upsertFindings(sensorKey, older, '2026-03-01T00:00:00.000Z', part),
+      ),
+    );
+    const unseen = inputs.filter((_, i) => i % 300 === 7);
+    const seen = inputs.filter((_, i) => i % 300 !== 7);
+    await Promise.all(
+      chunksOf(seen, 500).map((part) =>
+        stores.findings.upsertFindings(sensorKey, full, '2026-03-02T00:00:00.000Z', part),
+      ),
+    );
+    const indexQuery = async () =>
+      dynamo.send(
+        new QueryCommand({
+          TableName: names.findings,
+          IndexName: FINDINGS_TABLE.openIndex,
+          KeyConditionExpression: 'openSensorKey = :k AND lastSeenScanId < :s',
+          ExpressionAttributeValues: { ':k': { S: sensorKey }, ':s': { S: full } },
+        }),
+      );
+    const before = await indexQuery();
+    expect(before.Count).toBe(10);
+    expect(before.Items?.map((i) => i.findingId?.S).sort()).toEqual(unseen.map((i) => i.findingId).sort());
+
+    queries.length = 0;
+    const resolved: string[] = [];
+    for await (const chunk of stores.findings.resolveUnseen(sensorKey, full, '2026-03-02T01:00:00.000Z'))
+      resolved.push(...chunk.map((r) => r.findingId));
+    expect(resolved.sort()).toEqual(unseen.map((i) => i.findingId).sort());
+    // Only the index, and only the 10 unseen entries: not the 2,990 findings this scan saw.
+    expect(queries.every((q) => q.index === FINDINGS_TABLE.openIndex)).toBe(true);
+    expect(queries.reduce((sum, q) => sum + q.scanned, 0)).toBe(10);
+
+    expect((await indexQuery()).Count).toBe(0);
+    const raw = async (findingId: string) =>
+      (
+        await dynamo.send(
+          new GetItemCommand({
+            TableName: names.findings,
+            Key: { sensorKey: { S: sensorKey }, findingId: { S: findingId } },
+          }),
+        )
+      ).Item;
+    const gone = await raw(unseen[0]!.findingId);
+    expect(gone?.status).toEqual({ S: 'resolved' });
+    expect(gone?.openSensorKey).toBeUndefined();
+    expect((await raw(seen[0]!.findingId))?.openSensorKey).toEqual({ S: sensorKey });
+    // The index attribute stays inside the adapter.
+    expect(await stores.findings.getFinding(sensorKey, seen[0]!.findingId)).not.toHaveProperty(
+      'openSensorKey',
+    );
+    expect((await collect(stores.findings.resolveUnseen(sensorKey, full, 'later'))).flat()).toEqual([]);
+  });
+
+  it('resolves a finding last seen by a scan id sorting after this one too (as the contract’s “not scanId”)', async () => {
+    const stores = createDynamoScanStores(dynamo, await freshTables());
+    const sensorKey = `sk-${randomUUID()}`;
+    const [a, b, c] = findingInputs(sensorKey, 0, 3);
+    await stores.findings.upsertFindings(sensorKey, 'scan-1', '2026-03-01T00:00:00.000Z', [a!]);
+    await stores.findings.upsertFindings(sensorKey, 'scan-3', '2026-03-01T00:00:00.000Z', [b!]);
+    await stores.findings.upsertFindings(sensorKey, 'scan-2', '2026-03-01T00:00:00.000Z', [c!]);
+    const resolved = (await collect(stores.findings.resolveUnseen(sensorKey, 'scan-2', 'at'))).flat();
+    expect(resolved.map((r) => r.findingId).sort()).toEqual([a!.findingId, b!.findingId].sort());
+  });
+
+  it('gives a finding stored before the index existed its index entry back on its next upsert', async () => {
+    const names = await freshTables();
+    const stores = createDynamoScanStores(dynamo, names);
+    const sensorKey = `sk-${randomUUID()}`;
+    const [a, b] = findingInputs(sensorKey, 0, 2);
+    await stores.findings.upsertFindings(sensorKey, 'scan-1', '2026-03-01T00:00:00.000Z', [a!, b!]);
+    // What an item written by the adapter before openByLastSeen looks like.
+    for (const input of [a!, b!])
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: names.findings,
+          Key: { sensorKey: { S: sensorKey }, findingId: { S: input.findingId } },
+          UpdateExpression: 'REMOVE openSensorKey',
+        }),
+      );
+    // Not indexed, so not resolved: why docs/state-store.md asks for a backfill of existing data.
+    expect((await collect(stores.findings.resolveUnseen(sensorKey, 'scan-2', 'at'))).flat()).toEqual([]);
+    // An unchanged finding is still rewritten (lastSeen*), which puts it back in the index.
+    expect(
+      await stores.findings.upsertFindings(sensorKey, 'scan-2', '2026-03-02T00:00:00.000Z', [a!]),
+    ).toEqual(['unchanged']);
+    const raw = await dynamo.send(
+      new GetItemCommand({
+        TableName: names.findings,
+        Key: { sensorKey: { S: sensorKey }, findingId: { S: a!.findingId } },
+      }),
+    );
+    expect(raw.Item?.openSensorKey).toEqual({ S: sensorKey });
+    const resolved = (await collect(stores.findings.resolveUnseen(sensorKey, 'scan-3', 'at'))).flat();
+    expect(resolved.map((r) => r.findingId)).toEqual([a!.findingId]);
   });
 
   it('refuses an outbox body over 350 KB before DynamoDB would, and accepts one just under', async () => {

@@ -226,6 +226,14 @@ describe('scan pipeline (stateless stack)', () => {
     ]);
   });
 
+  it('lets both finalizing functions Query the findings table’s openByLastSeen index by name, no <table>/index/*', () => {
+    for (const fn of [sensor.stateless.collectorFunction, sensor.stateless.pageWorkerFunction]) {
+      const text = JSON.stringify(statementsOf(fn));
+      expect(text).toContain('/index/openByLastSeen');
+      expect(text).not.toContain('/index/*');
+    }
+  });
+
   it('lets the exporter read the ingestion token (no sensor credentials) and touch no findings', () => {
     const exporter = sensor.stateless.exporterFunction;
     expect(resourcesFor(exporter, 'secretsmanager:GetSecretValue')).toEqual(['IngestionToken']);

@@ -113,7 +113,7 @@ describe('StatefulStack', () => {
     });
   });
 
-  it('creates the findings table (sensorKey/findingId) and the outbox (batchId, TTL expiresAt)', () => {
+  it('creates the findings table (sensorKey/findingId, sparse openByLastSeen index) and the outbox (batchId, TTL expiresAt)', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       ...common,
       KeySchema: [
@@ -121,8 +121,29 @@ describe('StatefulStack', () => {
         { AttributeName: FINDINGS_TABLE.sortKey, KeyType: 'RANGE' },
       ],
       TimeToLiveSpecification: Match.absent(),
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'openSensorKey', AttributeType: 'S' },
+        { AttributeName: 'lastSeenScanId', AttributeType: 'S' },
+      ]),
+      // The adapter's resolveUnseen queries this index by these names and reads certificateId from it.
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'openByLastSeen',
+          KeySchema: [
+            { AttributeName: 'openSensorKey', KeyType: 'HASH' },
+            { AttributeName: 'lastSeenScanId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['certificateId'] },
+        },
+      ],
     });
-    expect(FINDINGS_TABLE).toMatchObject({ partitionKey: 'sensorKey', sortKey: 'findingId' });
+    expect(FINDINGS_TABLE).toMatchObject({
+      partitionKey: 'sensorKey',
+      sortKey: 'findingId',
+      openIndex: 'openByLastSeen',
+      openIndexPartitionKey: 'openSensorKey',
+      openIndexSortKey: 'lastSeenScanId',
+    });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       ...common,
       KeySchema: [{ AttributeName: OUTBOX_TABLE.partitionKey, KeyType: 'HASH' }],
