@@ -3,6 +3,13 @@ import { Command, CommanderError } from 'commander';
 import { SensorError } from '#shared/errors';
 import { registerInspectCommand } from './inspect-command';
 import { registerKeysCommand } from './keys-command';
+import {
+  CommandExit,
+  SCAN_EXIT_HELP,
+  addScanOptions,
+  registerScanCommand,
+  runScanCommand,
+} from './scan-command';
 import { registerSimulatorCommand } from './simulator-command';
 
 export const EXIT = { ok: 0, other: 1, config: 2, auth: 3, partial: 4 } as const;
@@ -12,7 +19,20 @@ export function buildProgram(): Command {
     .description('Certificate-inventory sensor for Keyfactor Command')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    // Root options (-c ...) come before a subcommand, so they never take a subcommand's own --state-dir.
+    .enablePositionalOptions()
     .exitOverride();
+  // `kfsensor -c FILE` runs a remote scan, as the user guide writes it.
+  addScanOptions(program, false)
+    .addHelpText('after', SCAN_EXIT_HELP)
+    .action(async (options: Parameters<typeof runScanCommand>[0]) => {
+      if (!options.config) {
+        program.outputHelp();
+        throw new CommandExit(EXIT.config);
+      }
+      await runScanCommand(options);
+    });
+  registerScanCommand(program);
   registerSimulatorCommand(program);
   registerInspectCommand(program);
   registerKeysCommand(program);
@@ -26,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (err) {
+    if (err instanceof CommandExit) return err.code;
     if (err instanceof CommanderError) {
       // Commander already printed help or the usage error.
       return err.exitCode === 0 ? EXIT.ok : EXIT.config;

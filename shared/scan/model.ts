@@ -1,5 +1,6 @@
 // The scan pipeline's records: what a scan is, its page tasks, the per-sensor cursor, stored findings, export batches.
 import type { Finding, Label } from '#shared/findings/index';
+import type { KerberosSettings } from '#shared/keyfactor/kerberos';
 
 export const SCAN_STATES = [
   'PENDING', // created, start message queued
@@ -52,6 +53,8 @@ export interface CommandCredentials {
   client_secret?: string;
   scope?: string;
   audience?: string;
+  /** Kerberos (SPNEGO); remote scans only (the HTTP API does not accept it). Passed through to commandClient. */
+  kerberos?: KerberosSettings;
   ca_cert?: string;
 }
 

@@ -25,11 +25,17 @@ export const MAX_LIST_LIMIT = 100;
 const CANCELLABLE = ['PENDING', 'PLANNING', 'RUNNING'] as const;
 
 /** Which auth the credentials complete: exactly one of Basic or OAuth2, else an error naming what is missing. */
-export function authMethodOf(credentials: CommandCredentials): 'basic' | 'oauth2' {
+export function authMethodOf(credentials: CommandCredentials): 'basic' | 'oauth2' | 'kerberos' {
   const basic = [credentials.username, credentials.password];
   const oauth = [credentials.token_url, credentials.client_id, credentials.client_secret];
   const basicGiven = basic.some(Boolean);
   const oauthGiven = oauth.some(Boolean);
+  // Kerberos comes only from the remote config, which has already checked it is the one method given.
+  if (credentials.kerberos !== undefined) {
+    if (basicGiven || oauthGiven)
+      throw new InvalidScanRequestError('give exactly one auth method: kerberos, Basic or OAuth2');
+    return 'kerberos';
+  }
   if (basicGiven && oauthGiven) {
     throw new InvalidScanRequestError(
       'give either username/password (Basic) or token_url/client_id/client_secret (OAuth2), not both',

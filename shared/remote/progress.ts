@@ -1,0 +1,167 @@
+// What a remote scan shows while it runs and when it ends: one updating line on a terminal (fetched, analysed,
+// exported, rate, ETA), structured log lines otherwise, and a summary table of the sensor's open findings.
+import { formatFindingsSummary, summarizeFindings, terminalSafe } from '#shared/export/index';
+import type { Finding } from '#shared/findings/index';
+import type { Logger } from '#shared/logging';
+import type { ScanRecord } from '#shared/scan/model';
+
+export interface ProgressSnapshot {
+  state: ScanRecord['state'];
+  planned: number;
+  fetched: number;
+  analysed: number;
+  exported: number;
+  /** ms since the scan started. */
+  elapsedMs: number;
+}
+
+export interface ProgressReporter {
+  update(snapshot: ProgressSnapshot): void;
+  /** The last update is final: clear the terminal line. */
+  finish(): void;
+}
+
+export function snapshotOf(scan: ScanRecord, startedAtMs: number, nowMs: number): ProgressSnapshot {
+  return {
+    state: scan.state,
+    planned: scan.counts.plannedCertificates,
+    fetched: scan.counts.fetchedCertificates,
+    analysed: scan.counts.analysedCertificates,
+    exported: scan.counts.exportedFindings,
+    elapsedMs: Math.max(0, nowMs - startedAtMs),
+  };
+}
+
+/** Certificates per second and seconds left, from what has been fetched so far; null until there is a rate. */
+export function rateAndEta(s: ProgressSnapshot): { perSecond: number | null; etaSeconds: number | null } {
+  if (s.elapsedMs < 250 || s.fetched === 0) return { perSecond: null, etaSeconds: null };
+  const perSecond = s.fetched / (s.elapsedMs / 1000);
+  const left = Math.max(0, s.planned - s.fetched);
+  return { perSecond, etaSeconds: s.planned > 0 ? left / perSecond : null };
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m}m${Math.round(seconds % 60)}s` : `${Math.floor(m / 60)}h${m % 60}m`;
+}
+
+export function progressLine(s: ProgressSnapshot): string {
+  const { perSecond, etaSeconds } = rateAndEta(s);
+  const of = s.planned > 0 ? `/${s.planned}` : '';
+  const parts = [
+    s.state.toLowerCase(),
+    `fetched ${s.fetched}${of}`,
+    `analysed ${s.analysed}`,
+    `exported ${s.exported}`,
+    perSecond === null ? '– certs/s' : `${Math.round(perSecond)} certs/s`,
+    etaSeconds === null ? 'ETA –' : `ETA ${duration(etaSeconds)}`,
+  ];
+  return parts.join(' · ');
+}
+
+/** A single line rewritten in place on `stream`, at most once per `minIntervalMs` (default 200: 5 a second). */
+export function terminalProgress(
+  stream: NodeJS.WriteStream,
+  options: { minIntervalMs?: number; now?: () => number } = {},
+): ProgressReporter {
+  const min = options.minIntervalMs ?? 200;
+  const now = options.now ?? Date.now;
+  let last = -Infinity;
+  let shown = false;
+  return {
+    update(s) {
+      const t = now();
+      if (t - last < min) return;
+      last = t;
+      const width = stream.columns && stream.columns > 10 ? stream.columns - 1 : 120;
+      stream.write(`\r\x1b[2K${progressLine(s).slice(0, width)}`);
+      shown = true;
+    },
+    finish() {
+      if (shown) stream.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+/** Structured `scan progress` log lines, at most once per `minIntervalMs` (default 5 s) and when the state moves. */
+export function logProgress(
+  logger: Logger,
+  options: { minIntervalMs?: number; now?: () => number } = {},
+): ProgressReporter {
+  const min = options.minIntervalMs ?? 5000;
+  const now = options.now ?? Date.now;
+  let last = -Infinity;
+  let lastState: string | null = null;
+  return {
+    update(s) {
+      const t = now();
+      if (t - last < min && s.state === lastState) return;
+      last = t;
+      lastState = s.state;
+      const { perSecond, etaSeconds } = rateAndEta(s);
+      logger.info('scan progress', {
+        state: s.state,
+        planned: s.planned,
+        fetched: s.fetched,
+        analysed: s.analysed,
+        exported: s.exported,
+        certsPerSecond: perSecond === null ? null : Math.round(perSecond),
+        etaSeconds: etaSeconds === null ? null : Math.ceil(etaSeconds),
+      });
+    },
+    finish() {},
+  };
+}
+
+export const noProgress: ProgressReporter = { update() {}, finish() {} };
+
+export const EXPIRY_BUCKETS = ['expired', '<30d', '<90d', 'later', 'unknown'] as const;
+export type ExpiryBucket = (typeof EXPIRY_BUCKETS)[number];
+
+export function expiryBucket(finding: Finding, now: Date): ExpiryBucket {
+  const notAfter = finding.crypto.x509.not_after ?? finding.crypto.x509.keyfactor?.not_after ?? null;
+  const t = notAfter === null ? NaN : Date.parse(notAfter);
+  if (Number.isNaN(t)) return 'unknown';
+  const days = (t - now.getTime()) / 86_400_000;
+  if (days < 0) return 'expired';
+  if (days < 30) return '<30d';
+  if (days < 90) return '<90d';
+  return 'later';
+}
+
+export interface RemoteSummary {
+  findings: ReturnType<typeof summarizeFindings>;
+  expiry: Record<ExpiryBucket, number>;
+}
+
+export function summarizeRemote(findings: readonly Finding[], now: Date): RemoteSummary {
+  const expiry = Object.fromEntries(EXPIRY_BUCKETS.map((b) => [b, 0])) as Record<ExpiryBucket, number>;
+  for (const f of findings) expiry[expiryBucket(f, now)]++;
+  return { findings: summarizeFindings(findings), expiry };
+}
+
+/** The end-of-scan summary: the scan's outcome and counts, then severities, keys, expiry and PQC of open findings. */
+export function formatRemoteSummary(scan: ScanRecord, summary: RemoteSummary): string {
+  const c = scan.counts;
+  const expiry = EXPIRY_BUCKETS.filter((b) => b !== 'unknown' || summary.expiry.unknown > 0)
+    .map((b) => `${b} ${summary.expiry[b]}`)
+    .join(', ');
+  const head = [
+    `Scan ${scan.scanId}: ${scan.state} (${scan.mode ?? 'not planned'})`,
+    `Fetched ${c.fetchedCertificates} of ${c.plannedCertificates} planned; ${c.changedFindings} new or changed, ` +
+      `${c.resolvedFindings} resolved, ${c.exportedFindings} exported` +
+      (c.failedCertificates > 0 ? `, ~${c.failedCertificates} in failed ranges` : ''),
+  ];
+  const errors = scan.errors.slice(0, 5).map((e) => `  error ${e.where}: ${terminalSafe(e.message)}`);
+  return (
+    [
+      ...head,
+      ...errors,
+      `Open findings of this sensor:`,
+      formatFindingsSummary(summary.findings).trimEnd(),
+      `Expiry: ${expiry}`,
+    ].join('\n') + '\n'
+  );
+}
