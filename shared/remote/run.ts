@@ -343,7 +343,6 @@ export async function runRemoteScan(
       else await queue.sendStart({ type: 'start', scanId: scan.scanId }, scan.sensor.priority);
     } else {
       scan = (await api.createScan(input, { type: 'cli' })).scan;
-      logger.info('scan created', { scanId: scan.scanId, sensorKey: scan.sensorKey });
     }
     scanId = scan.scanId;
     const id = scanId;

@@ -1,5 +1,6 @@
 // The remote CLI's stores: the embedded SQLite state (shared/adapters/local) in the state directory, opened through
 // one factory so tests and the run share the same switch.
+import { openLocalState } from '#shared/adapters/local/scan-stores';
 import { createMemoryScanStores } from '#shared/adapters/memory/scan-stores';
 import type {
   Clock,
@@ -29,28 +30,17 @@ export const openMemoryState: OpenState = async (_stateDir, clock) => {
   return { ...createMemoryScanStores(clock), location: 'memory', close() {} };
 };
 
-interface LocalModule {
-  openLocalState(
-    file: string,
-    options: { clock: Clock },
-  ): Omit<RemoteState, 'location' | 'close'> & { close(): void | Promise<void> };
-}
-
-/** The SQLite state file in `stateDir` (created with the directory when missing). */
+/** The SQLite state file in `stateDir` (created with the directory when missing; locked for the whole run). */
 export const openLocalFileState: OpenState = async (stateDir, clock) => {
-  const { ensureStateDir, stateFilePath } = await import('#shared/adapters/local/state-dir');
-  const dir = ensureStateDir(stateDir);
-  const file = stateFilePath(dir);
-  // The SQLite adapter is being written alongside (issue 6); loaded by name so this module builds before it lands.
-  const specifier = '#shared/adapters/local/scan-stores';
-  let local: LocalModule;
-  try {
-    local = (await import(specifier)) as LocalModule;
-  } catch (error) {
-    throw new Error(`the embedded state store is not available: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const state = local.openLocalState(file, { clock });
-  return { ...state, location: file, close: () => state.close() };
+  await Promise.resolve();
+  const state = openLocalState(stateDir, { clock });
+  return {
+    scans: state.scans,
+    findings: state.findings,
+    outbox: state.outbox,
+    schedules: state.schedules,
+    leases: state.leases,
+    location: state.file,
+    close: () => state.close(),
+  };
 };

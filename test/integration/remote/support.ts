@@ -169,3 +169,33 @@ export function runCli(
     });
   });
 }
+
+export interface StartedCli {
+  child: import('node:child_process').ChildProcessWithoutNullStreams;
+  done: Promise<CliRun>;
+  stderr(): string;
+}
+
+/** Starts the real CLI and hands back the process, for tests that signal it mid-scan. */
+export function startCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): StartedCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out, err });
+    });
+  });
+  return { child, done, stderr: () => err };
+}
