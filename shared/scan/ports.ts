@@ -1,5 +1,6 @@
 // Ports the scan core depends on. AWS adapters (shared/adapters/aws) and in-memory/local ones implement them, and one
 // contract suite (test/support/scan-store-contract.ts) runs against each store.
+import type { Label } from '#shared/findings/index';
 import type {
   CommandCredentials,
   ExportBatch,
@@ -192,7 +193,7 @@ export interface CreateScanInput {
   queryFilter: string | null;
   credentials: CommandCredentials;
   callbackId: string | null;
-  labels: import('#shared/findings/index').Label[];
+  labels: Label[];
   priority: Priority;
   autoResolutionInterval?: number;
   pageSize?: number;
