@@ -1,6 +1,6 @@
 // Shared pieces of the remote-scan tests: a simulator with Basic users, an ingestion receiver, configs as YAML text,
 // and a state that survives between runs of one test.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -171,7 +171,7 @@ export function runCli(
 }
 
 export interface StartedCli {
-  child: import('node:child_process').ChildProcessWithoutNullStreams;
+  child: ChildProcessWithoutNullStreams;
   done: Promise<CliRun>;
   stderr(): string;
 }
