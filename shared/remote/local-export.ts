@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { LocalExportPluginConfig } from '#shared/config/index';
 import { findingToCsvLine, csvHeaderLine, findingToJsonLine, findingsToCbomJson } from '#shared/export/index';
@@ -56,12 +57,18 @@ export async function writeAtomically(
   const dir = path.dirname(final);
   const tmp = `${final}.${process.pid}.${Date.now()}${TMP_SUFFIX}`;
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+  // Kept, not thrown from an event: a write error (a full disk) fails this call, never the process.
+  let streamError: Error | null = null;
+  out.on('error', (error) => {
+    streamError ??= error;
+  });
   try {
     await once(out, 'open');
     await produce(out);
+    if (streamError) throw streamError;
     out.end();
-    await once(out, 'finish');
-    await once(out, 'close');
+    await finished(out);
+    if (streamError) throw streamError;
     const fd = openSync(tmp, 'r');
     try {
       fsyncSync(fd);
