@@ -3,6 +3,7 @@
 // synchronous, so every port method runs its reads and writes as one SQLite transaction with no await inside: a
 // check-and-write can never interleave with another caller's, and a crash leaves each call all-or-nothing.
 import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
@@ -19,6 +20,7 @@ import type {
   ScheduleStore,
   TaskCompletion,
 } from '#shared/scan/ports';
+import { TERMINAL_STATES } from '#shared/scan/model';
 import type {
   ExportBatch,
   Resolution,
@@ -35,6 +37,7 @@ import type {
 import type { Finding } from '#shared/findings/index';
 import {
   FINDINGS_CHUNK,
+  MAX_ERROR_CHARS,
   MAX_SCAN_ERRORS,
   ScanNotFoundError,
   assertOutboxBodySize,
@@ -50,6 +53,9 @@ import type { TransitionPatch, UpsertInput } from '../memory/scan-stores.ts';
 import { ensureStateDir, stateFilePath } from './state-dir.ts';
 
 export { OutboxBatchTooLargeError, ScanNotFoundError } from '../memory/scan-stores.ts';
+
+/** Page size of a new state file. */
+const PAGE_SIZE = 16_384;
 
 /** The schema this code writes (PRAGMA user_version). Bump it and add a migration for every schema change. */
 export const SCHEMA_VERSION = 1;
@@ -78,6 +84,8 @@ const MIGRATIONS: readonly string[] = [
     callback_id TEXT,
     -- 1 once one completeTask caller was told lastTask (exactly one is).
     finalize_claimed INTEGER NOT NULL DEFAULT 0,
+    -- ScanRecord.expiresAt (unix seconds): pruned at open once passed, if the scan is terminal.
+    expires_at INTEGER NOT NULL,
     -- The ScanRecord as JSON; the columns above mirror the fields that are queried.
     record TEXT NOT NULL
   );
@@ -85,14 +93,19 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX scans_by_state ON scans (state, created_at DESC, scan_id DESC);
   CREATE INDEX scans_by_sensor ON scans (sensor_name, created_at DESC, scan_id DESC);
   CREATE INDEX scans_by_callback ON scans (callback_id, created_at DESC) WHERE callback_id IS NOT NULL;
+  CREATE INDEX scans_expiry ON scans (expires_at);
 
   CREATE TABLE tasks (
     scan_id TEXT NOT NULL REFERENCES scans (scan_id) ON DELETE CASCADE,
     task_id TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
     outcome TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    -- Unix seconds, completed_at + taskRetentionDays (the DynamoDB item's TTL).
+    expires_at INTEGER NOT NULL,
     PRIMARY KEY (scan_id, task_id)
   ) WITHOUT ROWID;
+  CREATE INDEX tasks_expiry ON tasks (expires_at);
 
   CREATE TABLE cursors (
     sensor_key TEXT PRIMARY KEY,
@@ -128,9 +141,12 @@ const MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     sent_at TEXT,
-    last_error TEXT
+    last_error TEXT,
+    -- Unix seconds, set when the batch is sent (sent_at + retentionDays); pending and failed batches never expire.
+    expires_at INTEGER
   );
   CREATE INDEX outbox_by_scan ON outbox (scan_id, status);
+  CREATE INDEX outbox_expiry ON outbox (expires_at) WHERE expires_at IS NOT NULL;
 
   CREATE TABLE schedules (
     schedule_id TEXT PRIMARY KEY,
@@ -157,6 +173,17 @@ export interface LocalStateOptions {
   busyTimeoutMs?: number;
   /** Runs PRAGMA quick_check at open (reads every page once): a damaged file fails here, not mid-scan. */
   checkOnOpen?: boolean;
+  /** Days a task completion record is kept (default 90, as in DynamoDB). */
+  taskRetentionDays?: number;
+  /** Days a sent outbox batch is kept (default 14, as in DynamoDB); pending and failed ones are kept. */
+  outboxRetentionDays?: number;
+}
+
+/** What prune() deleted. */
+export interface PruneResult {
+  scans: number;
+  tasks: number;
+  batches: number;
 }
 
 export interface LocalState {
@@ -168,6 +195,11 @@ export interface LocalState {
   /** The state directory and the database file in it. */
   stateDir: string;
   file: string;
+  /**
+   * Deletes what DynamoDB's TTL would have: terminal scans past their expiresAt (with their tasks), task records
+   * and sent outbox batches past their retention. Runs at open; there is no background sweeper locally.
+   */
+  prune(): PruneResult;
   /** Checkpoints the WAL into the main file and releases the lock. Idempotent. */
   close(): void;
 }
@@ -238,7 +270,13 @@ function translateSqliteError(err: unknown, file: string, stateDir: string): unk
         `another --state-dir`,
       { cause: err },
     );
-  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN'))
+  if (
+    code === 'SQLITE_FULL' ||
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'SQLITE_PERM'
+  )
     return new SensorError(`cannot write the state file ${file}: ${(err as Error).message}`, { cause: err });
   return err;
 }
@@ -256,8 +294,14 @@ function translateSqliteError(err: unknown, file: string, stateDir: string): unk
  * - foreign_keys=ON: a task row cannot outlive its scan.
  */
 export function openLocalState(stateDir: string, options: LocalStateOptions = {}): LocalState {
+  const clock = options.clock ?? systemClock;
+  const retention = {
+    taskSeconds: retentionSeconds(options.taskRetentionDays ?? 90, 'taskRetentionDays'),
+    outboxSeconds: retentionSeconds(options.outboxRetentionDays ?? 14, 'outboxRetentionDays'),
+  };
   const dir = ensureStateDir(stateDir);
   const file = stateFilePath(dir);
+  const created = !existsSync(file);
   let sqlite: SqliteDatabase;
   try {
     sqlite = new Database(file, { timeout: options.lockTimeoutMs ?? 1000 });
@@ -268,6 +312,9 @@ export function openLocalState(stateDir: string, options: LocalStateOptions = {}
   try {
     db.read(() => {
       sqlite.pragma('locking_mode = EXCLUSIVE');
+      // Only takes effect on a new file. Finding rows are ~2 KB (a gzipped document): 4 KB pages hold one each
+      // and waste half; 16 KB pages hold seven.
+      sqlite.pragma(`page_size = ${PAGE_SIZE}`);
       // Taking the write lock first: this is where a second opener fails (after lockTimeoutMs).
       sqlite.exec('BEGIN EXCLUSIVE; COMMIT');
       const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
@@ -286,23 +333,57 @@ export function openLocalState(stateDir: string, options: LocalStateOptions = {}
       }
     });
     migrate(db);
-    // Only this process can hold the file now, so leases in it belong to a run that is gone.
-    db.tx(() => db.prepare('DELETE FROM leases').run());
+    // The findings are an inventory of the organisation's certificates: owner-only, like the directory. SQLite
+    // gives the -wal file the database file's mode.
+    if (created) chmodSync(file, 0o600);
   } catch (err) {
     db.close();
     throw err;
   }
-  const clock = options.clock ?? systemClock;
+  const prune = (): PruneResult =>
+    db.tx(() => {
+      const now = Math.floor(clock.now().getTime() / 1000);
+      const terminal = TERMINAL_STATES.map(() => '?').join(', ');
+      // Tasks first so the scans' cascade does not count them; a non-terminal scan is never pruned.
+      const tasks = db.prepare('DELETE FROM tasks WHERE expires_at < ?').run(now).changes;
+      const scans = db
+        .prepare(`DELETE FROM scans WHERE expires_at > 0 AND expires_at < ? AND state IN (${terminal})`)
+        .run(now, ...TERMINAL_STATES).changes;
+      const batches = db.prepare('DELETE FROM outbox WHERE expires_at < ?').run(now).changes;
+      return { scans, tasks, batches };
+    });
+  try {
+    db.tx(() => {
+      // Only this process can hold the file now, so leases in it belong to a run that is gone.
+      db.prepare('DELETE FROM leases').run();
+    });
+    prune();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return {
-    scans: new LocalScanStore(db),
+    scans: new LocalScanStore(db, clock, retention.taskSeconds),
     findings: new LocalFindingStore(db),
-    outbox: new LocalExportOutbox(db),
+    outbox: new LocalExportOutbox(db, retention.outboxSeconds),
     schedules: new LocalScheduleStore(db),
     leases: new LocalHostLeases(db, clock),
     stateDir: dir,
     file,
+    prune,
     close: () => db.close(),
   };
+}
+
+function retentionSeconds(days: number, name: string): number {
+  if (!(days > 0)) throw new InputError(`${name} must be a positive number of days, got ${days}`);
+  return Math.round(days * 86_400);
+}
+
+function expiryAfter(at: string, seconds: number): number {
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw new InputError(`${JSON.stringify(at)} is not an ISO timestamp`);
+  return Math.floor(ms / 1000) + seconds;
 }
 
 function migrate(db: Db): void {
@@ -373,15 +454,19 @@ function addInto(target: ScanCounts, delta: Partial<ScanCounts>): void {
 }
 
 export class LocalScanStore implements ScanStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly taskRetentionSeconds: number,
+  ) {}
 
   async createScan(scan: ScanRecord): Promise<void> {
     await Promise.resolve();
     this.db.tx(() => {
       const inserted = this.db
         .prepare(
-          `INSERT INTO scans (scan_id, created_at, state, sensor_name, sensor_key, callback_id, record)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scan_id) DO NOTHING`,
+          `INSERT INTO scans (scan_id, created_at, state, sensor_name, sensor_key, callback_id, expires_at, record)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scan_id) DO NOTHING`,
         )
         .run(
           scan.scanId,
@@ -390,6 +475,7 @@ export class LocalScanStore implements ScanStore {
           scan.sensor.sensorName,
           scan.sensorKey,
           scan.callbackId,
+          scan.expiresAt,
           JSON.stringify(scan),
         );
       if (inserted.changes === 0) throw new ScanExistsError(scan.scanId);
@@ -482,16 +568,24 @@ export class LocalScanStore implements ScanStore {
 
   async completeTask(scanId: string, taskId: string, outcome: TaskOutcome): Promise<TaskCompletion> {
     await Promise.resolve();
+    const now = this.clock.now();
     return this.db.tx(() => {
       const { scan, finalizeClaimed } = this.mustLoad(scanId);
       // The task row is the exactly-once record: a redelivery's insert does nothing and nothing is counted.
       const applied =
         this.db
           .prepare(
-            `INSERT INTO tasks (scan_id, task_id, status, outcome) VALUES (?, ?, ?, ?)
-             ON CONFLICT (scan_id, task_id) DO NOTHING`,
+            `INSERT INTO tasks (scan_id, task_id, status, outcome, completed_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scan_id, task_id) DO NOTHING`,
           )
-          .run(scanId, taskId, outcome.status, JSON.stringify(outcome)).changes === 1;
+          .run(
+            scanId,
+            taskId,
+            outcome.status,
+            JSON.stringify({ ...outcome, error: outcome.error?.slice(0, MAX_ERROR_CHARS) }),
+            now.toISOString(),
+            Math.floor(now.getTime() / 1000) + this.taskRetentionSeconds,
+          ).changes === 1;
       if (applied) {
         addInto(scan.counts, taskCountDelta(outcome));
         this.save(scan);
@@ -649,6 +743,7 @@ export class LocalFindingStore implements FindingStore {
             stored.lastSeenScanId,
             stored.resolvedAt,
             stored.resolvedByScanId,
+            // Compressed only when written (a redelivery writes nothing); gzip is most of an upsert's CPU cost.
             gzipSync(JSON.stringify(stored.document)),
           );
         }
@@ -746,17 +841,23 @@ interface OutboxRow {
 }
 
 export class LocalExportOutbox implements ExportOutbox {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly retentionSeconds: number,
+  ) {}
 
   async putBatch(batch: ExportBatch): Promise<boolean> {
     await Promise.resolve();
     assertOutboxBodySize(batch);
+    // Pending and failed batches never expire: a redrive needs the body whenever it comes.
+    const expiresAt =
+      batch.status === 'sent' ? expiryAfter(batch.sentAt ?? batch.createdAt, this.retentionSeconds) : null;
     return this.db.tx(
       () =>
         this.db
           .prepare(
             `INSERT INTO outbox (batch_id, scan_id, kind, count, body, status, attempts, created_at, sent_at,
-               last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING`,
+               last_error, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING`,
           )
           .run(
             batch.batchId,
@@ -768,7 +869,8 @@ export class LocalExportOutbox implements ExportOutbox {
             batch.attempts,
             batch.createdAt,
             batch.sentAt,
-            batch.lastError,
+            batch.lastError?.slice(0, MAX_ERROR_CHARS) ?? null,
+            expiresAt,
           ).changes === 1,
     );
   }
@@ -795,11 +897,14 @@ export class LocalExportOutbox implements ExportOutbox {
 
   async markSent(batchId: string, sentAt: string): Promise<boolean> {
     await Promise.resolve();
+    const expiresAt = expiryAfter(sentAt, this.retentionSeconds);
     return this.db.tx(
       () =>
         this.db
-          .prepare("UPDATE outbox SET status = 'sent', sent_at = ? WHERE batch_id = ? AND status <> 'sent'")
-          .run(sentAt, batchId).changes === 1,
+          .prepare(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, expires_at = ? WHERE batch_id = ? AND status <> 'sent'",
+          )
+          .run(sentAt, expiresAt, batchId).changes === 1,
     );
   }
 
@@ -814,7 +919,7 @@ export class LocalExportOutbox implements ExportOutbox {
                status = CASE WHEN ? THEN 'failed' ELSE status END
              WHERE batch_id = ? AND status = 'pending'`,
           )
-          .run(error, final ? 1 : 0, batchId).changes === 1,
+          .run(error.slice(0, MAX_ERROR_CHARS), final ? 1 : 0, batchId).changes === 1,
     );
   }
 }

@@ -37,6 +37,7 @@ import {
 } from '#shared/adapters/local/state-dir';
 import { TestClock, exportBatch, findingInputs, scanRecord } from '#test/support/scan-store-contract';
 import type { SensorCursor } from '#shared/scan/model';
+import { InputError } from '#shared/errors';
 
 const writer = path.resolve(import.meta.dirname, 'fixtures/state-writer.ts');
 const opened: LocalState[] = [];
@@ -118,11 +119,13 @@ describe('SQLite local state', () => {
     expect(state.stateDir).toBe(dir);
     expect(state.file).toBe(path.join(dir, STATE_FILE_NAME));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(state.file).mode & 0o777).toBe(0o600);
     state.close();
     const raw = new Database(state.file, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(raw.pragma('page_size', { simple: true })).toBe(16_384);
       const indexes = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'findings_unseen'").get() as {
         sql: string;
       };
@@ -229,6 +232,62 @@ describe('SQLite local state', () => {
       fetchedCertificates: 10,
       failedCertificates: 10,
     });
+  });
+
+  it('prunes at open what DynamoDB TTL would: expired terminal scans and their tasks, old sent batches', async () => {
+    const dir = tempDir();
+    const clock = new TestClock();
+    const first = open(dir, { clock });
+    const day = 86_400;
+    const nowSeconds = Math.floor(clock.now().getTime() / 1000);
+    const expired = scanRecord({ state: 'COMPLETED', expiresAt: nowSeconds + day });
+    const running = scanRecord({ state: 'RUNNING', expiresAt: nowSeconds + day });
+    const kept = scanRecord({ state: 'COMPLETED', expiresAt: nowSeconds + 100 * day });
+    for (const scan of [expired, running, kept]) {
+      await first.scans.createScan(scan);
+      await first.scans.completeTask(scan.scanId, 'r1-10', {
+        status: 'done',
+        fetched: 1,
+        analysed: 1,
+        rejected: 0,
+        changed: 0,
+        exportBatches: 0,
+      });
+    }
+    const sent = exportBatch();
+    const pending = exportBatch();
+    const failed = exportBatch();
+    for (const batch of [sent, pending, failed]) await first.outbox.putBatch(batch);
+    await first.outbox.markSent(sent.batchId, clock.now().toISOString());
+    await first.outbox.markAttempt(failed.batchId, 'HTTP 400', true);
+    expect(first.prune()).toEqual({ scans: 0, tasks: 0, batches: 0 });
+    first.close();
+
+    clock.advance(20 * day);
+    const second = open(dir, { clock });
+    expect(await second.scans.getScan(expired.scanId)).toBeNull();
+    // A scan still running is never pruned, and a pending or failed batch is kept for a redrive.
+    expect(await second.scans.getScan(running.scanId)).not.toBeNull();
+    expect(await second.scans.getScan(kept.scanId)).not.toBeNull();
+    expect(await second.outbox.getBatch(sent.batchId)).toBeNull();
+    expect((await second.outbox.getBatch(pending.batchId))?.status).toBe('pending');
+    expect((await second.outbox.getBatch(failed.batchId))?.status).toBe('failed');
+    second.close();
+
+    clock.advance(100 * day);
+    const third = open(dir, { clock, taskRetentionDays: 90 });
+    expect(await third.scans.getScan(kept.scanId)).toBeNull();
+    // The running scan's task record expired (90 days): a redelivery now would count again, as on DynamoDB.
+    const redelivery = await third.scans.completeTask(running.scanId, 'r1-10', {
+      status: 'done',
+      fetched: 1,
+      analysed: 1,
+      rejected: 0,
+      changed: 0,
+      exportBatches: 0,
+    });
+    expect(redelivery.applied).toBe(true);
+    expect(() => open(tempDir(), { outboxRetentionDays: 0 })).toThrow(InputError);
   });
 
   it('frees leases at reopen: only one process holds the file, so its leases belong to a run that is gone', async () => {
