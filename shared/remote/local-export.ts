@@ -58,17 +58,17 @@ export async function writeAtomically(
   const tmp = `${final}.${process.pid}.${Date.now()}${TMP_SUFFIX}`;
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
   // Kept, not thrown from an event: a write error (a full disk) fails this call, never the process.
-  let streamError: Error | null = null;
+  const failure: { error: Error | null } = { error: null };
   out.on('error', (error) => {
-    streamError ??= error;
+    failure.error ??= error;
   });
   try {
     await once(out, 'open');
     await produce(out);
-    if (streamError) throw streamError;
+    if (failure.error) throw failure.error;
     out.end();
     await finished(out);
-    if (streamError) throw streamError;
+    if (failure.error) throw failure.error;
     const fd = openSync(tmp, 'r');
     try {
       fsyncSync(fd);

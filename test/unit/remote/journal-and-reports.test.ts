@@ -113,7 +113,7 @@ describe('progress', () => {
     const p = terminalProgress(stream, { now: () => t });
     for (t = 0; t < 1000; t += 50) p.update(snap);
     expect(written).toHaveLength(5);
-    expect(written[0]).toMatch(/^\r\x1b\[2Krunning · fetched 250/);
+    expect(written[0]?.startsWith('\r\x1b[2Krunning · fetched 250')).toBe(true);
     p.finish();
     expect(written.at(-1)).toBe('\r\x1b[2K');
   });

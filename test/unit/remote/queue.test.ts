@@ -117,7 +117,14 @@ describe('InProcessWorkQueue', () => {
   it('high-priority pages go to their own stage', async () => {
     const q = queue();
     const tasks: string[] = [];
-    q.setHandlers(handlers({ page: async ({ message }) => void tasks.push(message.task.taskId) }));
+    q.setHandlers(
+      handlers({
+        page: async ({ message }) => {
+          await Promise.resolve();
+          tasks.push(message.task.taskId);
+        },
+      }),
+    );
     await q.sendPages([page(7)], 'high');
     await q.drain();
     expect(q.sent['page-high']).toBe(1);
