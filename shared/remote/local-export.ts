@@ -67,8 +67,8 @@ export async function writeAtomically(
     await produce(out);
     if (failure.error) throw failure.error;
     out.end();
+    // Rejects when the stream failed while flushing.
     await finished(out);
-    if (failure.error) throw failure.error;
     const fd = openSync(tmp, 'r');
     try {
       fsyncSync(fd);
