@@ -179,6 +179,17 @@ export interface LocalStateOptions {
   outboxRetentionDays?: number;
 }
 
+export interface LocalStateSettings {
+  journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+  synchronous: number;
+  lockingMode: string;
+  foreignKeys: boolean;
+  busyTimeoutMs: number;
+  pageSize: number;
+  schemaVersion: number;
+}
+
 /** What prune() deleted. */
 export interface PruneResult {
   scans: number;
@@ -200,6 +211,8 @@ export interface LocalState {
    * and sent outbox batches past their retention. Runs at open; there is no background sweeper locally.
    */
   prune(): PruneResult;
+  /** The connection's settings as SQLite reports them (diagnostics, and tests that they are what is documented). */
+  settings(): LocalStateSettings;
   /** Checkpoints the WAL into the main file and releases the lock. Idempotent. */
   close(): void;
 }
@@ -371,6 +384,19 @@ export function openLocalState(stateDir: string, options: LocalStateOptions = {}
     stateDir: dir,
     file,
     prune,
+    settings: () =>
+      db.read(() => {
+        const get = (name: string): unknown => db.sqlite.pragma(name, { simple: true });
+        return {
+          journalMode: String(get('journal_mode')),
+          synchronous: Number(get('synchronous')),
+          lockingMode: String(get('locking_mode')),
+          foreignKeys: get('foreign_keys') === 1,
+          busyTimeoutMs: Number(get('busy_timeout')),
+          pageSize: Number(get('page_size')),
+          schemaVersion: Number(get('user_version')),
+        };
+      }),
     close: () => db.close(),
   };
 }

@@ -120,6 +120,15 @@ describe('SQLite local state', () => {
     expect(state.file).toBe(path.join(dir, STATE_FILE_NAME));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(state.file).mode & 0o777).toBe(0o600);
+    expect(state.settings()).toEqual({
+      journalMode: 'wal',
+      synchronous: 2, // FULL: a committed cursor survives a power loss
+      lockingMode: 'exclusive',
+      foreignKeys: true,
+      busyTimeoutMs: 5000,
+      pageSize: 16_384,
+      schemaVersion: SCHEMA_VERSION,
+    });
     state.close();
     const raw = new Database(state.file, { readonly: true });
     try {
