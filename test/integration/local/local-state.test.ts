@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -43,13 +44,23 @@ const writer = path.resolve(import.meta.dirname, 'fixtures/state-writer.ts');
 const opened: LocalState[] = [];
 const children: ChildProcessWithoutNullStreams[] = [];
 
-afterEach(() => {
+const dirs: string[] = [];
+
+afterEach(async () => {
   for (const state of opened.splice(0)) state.close();
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function tempDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'kfsensor-state-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'kfsensor-state-'));
+  dirs.push(dir);
+  return dir;
 }
 
 function open(dir: string, options: Parameters<typeof openLocalState>[1] = {}): LocalState {

@@ -1,5 +1,5 @@
 // The scan store contract against the SQLite adapter the CLI uses: a fresh state directory (and file) per test.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -9,7 +9,10 @@ import { describeScanStoreContract } from '#test/support/scan-store-contract';
 
 const open: LocalState[] = [];
 afterEach(() => {
-  for (const state of open.splice(0)) state.close();
+  for (const state of open.splice(0)) {
+    state.close();
+    rmSync(state.stateDir, { recursive: true, force: true });
+  }
 });
 
 describeScanStoreContract('SQLite (local state)', (clock) => {
