@@ -147,10 +147,12 @@ export function runCli(
     cwd?: string;
     onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void;
     timeoutMs?: number;
+    /** Node options before the script (e.g. --import of a test preload). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...options.env },
       cwd: options.cwd ?? process.cwd(),
     });
