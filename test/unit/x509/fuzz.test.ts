@@ -200,6 +200,16 @@ interface Outcome {
   slowestMs: number;
 }
 
+function timeParse(der: Uint8Array): number {
+  const started = performance.now();
+  try {
+    JSON.stringify(parseCertificate(der));
+  } catch {
+    // rejected inputs are timed too
+  }
+  return performance.now() - started;
+}
+
 function check(der: Uint8Array, outcome: Outcome): void {
   const started = performance.now();
   try {
@@ -218,7 +228,10 @@ function check(der: Uint8Array, outcome: Outcome): void {
     }
     outcome.rejected++;
   }
-  const elapsed = performance.now() - started;
+  let elapsed = performance.now() - started;
+  // A pathological input is slow every time; a GC pause or a busy machine is not: re-time before failing.
+  for (let retry = 0; retry < 3 && elapsed > TIME_BOUND_MS; retry++)
+    elapsed = Math.min(elapsed, timeParse(der));
   outcome.slowestMs = Math.max(outcome.slowestMs, elapsed);
   if (elapsed > TIME_BOUND_MS)
     throw new Error(`parse took ${elapsed.toFixed(1)} ms for ${Buffer.from(der).toString('hex')}`);
