@@ -290,7 +290,9 @@ function translateSqliteError(err: unknown, file: string, stateDir: string): unk
     code.startsWith('SQLITE_READONLY') ||
     code === 'SQLITE_PERM'
   )
-    return new SensorError(`cannot write the state file ${file}: ${(err as Error).message}`, { cause: err });
+    return new SensorError(`cannot open or write the state file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   return err;
 }
 

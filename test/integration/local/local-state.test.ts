@@ -479,6 +479,18 @@ describe('SQLite local state', () => {
     expect(() => open(dir)).toThrow(`written by a newer kfsensor (schema version ${SCHEMA_VERSION + 1}`);
   });
 
+  it('initialises an empty (0-byte) state file, and names the file when it cannot be opened at all', async () => {
+    const dir = tempDir();
+    writeFileSync(stateFilePath(dir), '');
+    const state = open(dir);
+    expect(state.settings().schemaVersion).toBe(SCHEMA_VERSION);
+    expect(await state.scans.getCursor('none')).toBeNull();
+    state.close();
+    const other = tempDir();
+    mkdirSync(stateFilePath(other));
+    expect(() => open(other)).toThrow(`cannot open or write the state file ${stateFilePath(other)}`);
+  });
+
   it('refuses a state directory path that is a file', () => {
     const file = path.join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
