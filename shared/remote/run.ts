@@ -8,10 +8,11 @@ import { SensorError } from '#shared/errors';
 import type { Finding } from '#shared/findings/index';
 import {
   CommandAuthenticationError,
+  CommandClient,
   CommandPermissionError,
   CommandTokenError,
-  createCommandClient,
-  type CommandClient,
+  authFromSettings,
+  type CommandAuth,
 } from '#shared/keyfactor/index';
 import type { Logger } from '#shared/logging';
 import { exportBatch, ExportAttemptError } from '#shared/scan/exporter';
@@ -213,18 +214,27 @@ export async function runRemoteScan(
   };
   /** The first refusal of our credentials any client saw: FAILED for this reason is exit 3. */
   let authFailure: unknown = null;
+  // One client per connection settings for the whole run: the core asks for a client per task, but one login (an
+  // OAuth2 token, a Kerberos ticket) serves every task of the run, and its resources are closed at the end.
+  const clients = new Map<string, { client: CommandClient; auth: CommandAuth }>();
   const makeClient = (settings: Parameters<ScanDeps['commandClient']>[0]): CommandClient => {
-    const { pageSize, ...connection } = settings;
-    const client = createCommandClient(
-      { ...connection, insecure_skip_tls_verify: config.keyfactor.insecureSkipTlsVerify },
-      {
-        pageSize,
-        maxConcurrency: config.keyfactor.concurrency,
-        logger,
-        ...(options.commandClient?.retry ? { retry: options.commandClient.retry } : {}),
-        ...(options.commandClient?.timeoutMs ? { timeoutMs: options.commandClient.timeoutMs } : {}),
-      },
-    );
+    const { pageSize, maxConcurrency: _perSensor, ...connection } = settings;
+    const key = JSON.stringify([connection, pageSize]);
+    const cached = clients.get(key);
+    if (cached) return cached.client;
+    const auth = authFromSettings(connection, { logger });
+    const client = new CommandClient({
+      baseUrl: connection.url,
+      auth,
+      caCert: connection.ca_cert,
+      insecureSkipTlsVerify: config.keyfactor.insecureSkipTlsVerify,
+      pageSize,
+      // The operator's concurrency, not the core's per-sensor default.
+      maxConcurrency: config.keyfactor.concurrency,
+      logger,
+      ...(options.commandClient?.retry ? { retry: options.commandClient.retry } : {}),
+      ...(options.commandClient?.timeoutMs ? { timeoutMs: options.commandClient.timeoutMs } : {}),
+    });
     const verify = client.verifyConnection.bind(client);
     client.verifyConnection = async () => {
       try {
@@ -234,11 +244,23 @@ export async function runRemoteScan(
         throw error;
       }
     };
+    clients.set(key, { client, auth });
     return client;
+  };
+  const closeClients = async () => {
+    for (const { auth } of clients.values()) {
+      const closable = auth as Partial<{ close(): Promise<void> }>;
+      if (typeof closable.close === 'function') await closable.close().catch(() => undefined);
+    }
+    clients.clear();
   };
 
   if (options.dryRun) {
-    return dryRun(config, makeClient, pipeline, outcome, logger);
+    try {
+      return await dryRun(config, makeClient, pipeline, outcome, logger);
+    } finally {
+      await closeClients();
+    }
   }
 
   const openState = options.openState ?? openLocalFileState;
@@ -434,6 +456,7 @@ export async function runRemoteScan(
     } catch (error) {
       logger.warn('could not compact the export journal', { error: (error as Error).message });
     }
+    await closeClients();
     await state.close();
   }
 }
