@@ -69,8 +69,11 @@ export function terminalProgress(
   const now = options.now ?? Date.now;
   let last = -Infinity;
   let shown = false;
+  // A poll answered after finish() must not draw the line again over the summary.
+  let finished = false;
   return {
     update(s) {
+      if (finished) return;
       const t = now();
       if (t - last < min) return;
       last = t;
@@ -79,6 +82,7 @@ export function terminalProgress(
       shown = true;
     },
     finish() {
+      finished = true;
       if (shown) stream.write('\r\x1b[2K');
       shown = false;
     },

@@ -116,6 +116,10 @@ describe('progress', () => {
     expect(written[0]?.startsWith('\r\x1b[2Krunning · fetched 250')).toBe(true);
     p.finish();
     expect(written.at(-1)).toBe('\r\x1b[2K');
+    // A late poll after finish() draws nothing over the summary.
+    t += 10_000;
+    p.update(snap);
+    expect(written.at(-1)).toBe('\r\x1b[2K');
   });
 
   it('expiry buckets: expired, under 30 days, under 90 days, later', () => {
