@@ -461,7 +461,7 @@ export async function runRemoteScan(
   }
 }
 
-function exitCodeOf(scan: ScanRecord, authFailure: unknown): number {
+export function exitCodeOf(scan: ScanRecord, authFailure: unknown): number {
   switch (scan.state) {
     case 'COMPLETED':
       return REMOTE_EXIT.completed;

@@ -133,6 +133,24 @@ describe('kfsensor -c FILE over the embedded state', () => {
     });
   }
 
+  it('a range failing on every attempt exits 4 (PARTIAL), naming the range', async () => {
+    const { sim, args } = await setup({ local: false });
+    const lowest = Math.min(...inventory.map((c) => c.Id));
+    sim.faults.add({
+      match: { path: '/Certificates', query: new RegExp(`CertId -ge "${lowest}"`) },
+      times: Infinity,
+      action: {
+        type: 'status',
+        status: 400,
+        body: '{"ErrorCode":"0xA0110000","Message":"simulated bad range"}',
+      },
+    });
+    const run = await runCli(args, { env: basicEnv() });
+    expect(run.code, run.err).toBe(4);
+    expect(run.out).toMatch(/PARTIAL/);
+    expect(run.out).toMatch(new RegExp(`error page:r${lowest}-\\d+: CertIds ${lowest}-\\d+`));
+  });
+
   it('a wrong password exits 3', async () => {
     const { args, receiver } = await setup({ local: false });
     const run = await runCli(args, { env: basicEnv('wrong password') });
