@@ -20,7 +20,7 @@ describe('exit codes', () => {
 
   it('counts Basic/OAuth2/Kerberos refusals as authentication errors, nothing else', () => {
     expect(isAuthError(new CommandAuthenticationError('refused'))).toBe(true);
-    expect(isAuthError(new CommandKerberosError('kinit failed'))).toBe(true);
+    expect(isAuthError(new CommandKerberosError('kinit failed', 'wrong-password'))).toBe(true);
     expect(isAuthError(new Error('ECONNREFUSED'))).toBe(false);
   });
 });
