@@ -66,7 +66,10 @@ export function addScanOptions(command: Command, configRequired: boolean): Comma
         .choices(['text', 'json'])
         .default('text'),
     )
-    .option('--no-progress', 'no updating progress line on a terminal (log lines instead)');
+    .option(
+      '--no-progress',
+      'no updating progress line (default: shown when stderr is a terminal); log lines instead',
+    );
 }
 
 export function registerScanCommand(program: Command): void {

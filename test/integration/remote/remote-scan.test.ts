@@ -256,3 +256,23 @@ describe('dry run', () => {
     expect(sim.requestLog.certificatePages()).toHaveLength(0);
   });
 });
+
+describe('state directory', () => {
+  it('a state directory in use by another run is exit 1 naming it; nothing is fetched', async () => {
+    const { openLocalState } = await import('#shared/adapters/local/scan-stores');
+    const { openLocalFileState } = await import('#shared/remote/state');
+    const { sim } = await services(inventory.slice(0, 10));
+    const stateDir = tempDir();
+    const holder = openLocalState(stateDir, { lockTimeoutMs: 50 });
+    try {
+      const config = loadText(basicConfigYaml({ commandUrl: sim.url }), basicEnv());
+      sim.requestLog.clear();
+      const result = await runOnce(config, { openState: openLocalFileState, stateDir });
+      expect(result.exitCode).toBe(1);
+      expect(result.error).toContain(stateDir);
+      expect(sim.requestLog.entries()).toHaveLength(0);
+    } finally {
+      holder.close();
+    }
+  });
+});
