@@ -155,10 +155,11 @@ describe('cloud scan under faults (local driver, moto, simulator, real receiver)
           getFinding: deps.findings.getFinding.bind(deps.findings),
           resolveUnseen: deps.findings.resolveUnseen.bind(deps.findings),
           upsertFindings: async (...args: Parameters<ScanDeps['findings']['upsertFindings']>) => {
-            upserts++;
+            // Numbered before awaiting: other workers' calls run concurrently.
+            const call = ++upserts;
             // The third write lands and then the worker dies before finishing the page.
             const outcome = await deps.findings.upsertFindings(...args);
-            if (upserts === 3) {
+            if (call === 3) {
               crashed = true;
               throw new Error('worker crashed mid-page');
             }
