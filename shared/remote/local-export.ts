@@ -16,7 +16,13 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { LocalExportPluginConfig } from '#shared/config/index';
-import { findingToCsvLine, csvHeaderLine, findingToJsonLine, findingsToCbomJson } from '#shared/export/index';
+import {
+  CbomBuilder,
+  csvHeaderLine,
+  findingToCsvLine,
+  findingToJsonLine,
+  serializeCbom,
+} from '#shared/export/index';
 import type { Finding } from '#shared/findings/index';
 import type { FindingStore, Resolution, StoredFinding } from '#shared/scan/ports';
 
@@ -107,12 +113,11 @@ function removeStaleTemps(dir: string, names: readonly string[]): void {
   }
 }
 
-async function openFindings(store: FindingStore, sensorKey: string): Promise<Finding[]> {
-  const out: Finding[] = [];
+/** The sensor's open findings page by page from the store: each report streams them, none holds them all. */
+async function* openFindings(store: FindingStore, sensorKey: string): AsyncGenerator<Finding> {
   for await (const page of store.listFindings(sensorKey, { status: 'open' })) {
-    for (const stored of page) out.push(documentOf(stored));
+    for (const stored of page) yield documentOf(stored);
   }
-  return out;
 }
 
 /**
@@ -127,18 +132,17 @@ export async function writeLocalExport(
   mkdirSync(dir, { recursive: true });
   const names = reportFileNames(config);
   removeStaleTemps(dir, Object.values(names));
-  const findings = await openFindings(input.findings, input.sensorKey);
-  const result: LocalExportResult = {
-    files: {},
-    findings: findings.length,
-    resolutions: input.resolutions.length,
-  };
+  const result: LocalExportResult = { files: {}, findings: 0, resolutions: input.resolutions.length };
   const formats = new Set(config.formats);
+  const each = () => openFindings(input.findings, input.sensorKey);
 
   if (formats.has('jsonl')) {
     const file = path.join(dir, names.findings);
     await writeAtomically(file, async (out) => {
-      for (const finding of findings) await write(out, findingToJsonLine(finding));
+      for await (const finding of each()) {
+        await write(out, findingToJsonLine(finding));
+        result.findings += 1;
+      }
     });
     result.files.findings = file;
     const resolutions = path.join(dir, names.resolutions);
@@ -149,17 +153,30 @@ export async function writeLocalExport(
   }
   if (formats.has('csv')) {
     const file = path.join(dir, names.csv);
+    let rows = 0;
     await writeAtomically(file, async (out) => {
       await write(out, csvHeaderLine());
-      for (const finding of findings) await write(out, findingToCsvLine(finding));
+      for await (const finding of each()) {
+        await write(out, findingToCsvLine(finding));
+        rows += 1;
+      }
     });
+    result.findings = rows;
     result.files.csv = file;
   }
   if (formats.has('cbom')) {
     const file = path.join(dir, names.cbom);
+    // The CBOM is one JSON document: its builder holds one entry per certificate until it is serialized.
+    const builder = new CbomBuilder();
+    let count = 0;
+    for await (const finding of each()) {
+      builder.add(finding);
+      count += 1;
+    }
     await writeAtomically(file, async (out) => {
-      await write(out, findingsToCbomJson(findings));
+      await write(out, serializeCbom(builder.build()));
     });
+    result.findings = count;
     result.files.cbom = file;
   }
   return result;

@@ -141,9 +141,31 @@ export interface RemoteSummary {
 }
 
 export function summarizeRemote(findings: readonly Finding[], now: Date): RemoteSummary {
+  const summary = emptyRemoteSummary();
+  addToRemoteSummary(summary, findings, now);
+  return summary;
+}
+
+export function emptyRemoteSummary(): RemoteSummary {
   const expiry = Object.fromEntries(EXPIRY_BUCKETS.map((b) => [b, 0])) as Record<ExpiryBucket, number>;
-  for (const f of findings) expiry[expiryBucket(f, now)]++;
-  return { findings: summarizeFindings(findings), expiry };
+  return { findings: summarizeFindings([]), expiry };
+}
+
+/** Adds a page of findings, so a summary of a million findings never holds them all at once. */
+export function addToRemoteSummary(summary: RemoteSummary, findings: readonly Finding[], now: Date): void {
+  for (const f of findings) summary.expiry[expiryBucket(f, now)]++;
+  const page = summarizeFindings(findings);
+  const total = summary.findings;
+  total.total += page.total;
+  total.analysed += page.analysed;
+  total.parseErrors += page.parseErrors;
+  total.quantumVulnerable += page.quantumVulnerable;
+  for (const [severity, n] of Object.entries(page.bySeverity)) {
+    total.bySeverity[severity as keyof typeof total.bySeverity] += n;
+  }
+  const keys = new Map(total.byKeyAlgorithm);
+  for (const [label, n] of page.byKeyAlgorithm) keys.set(label, (keys.get(label) ?? 0) + n);
+  total.byKeyAlgorithm = [...keys].sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
 }
 
 /** The end-of-scan summary: the scan's outcome and counts, then severities, keys, expiry and PQC of open findings. */

@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { RemoteScanConfig } from '#shared/config/index';
 import { commandConnectionSettings } from '#shared/config/index';
 import { SensorError } from '#shared/errors';
-import type { Finding } from '#shared/findings/index';
 import {
   CommandAuthenticationError,
   CommandClient,
@@ -40,6 +39,8 @@ import {
 import { ExportJournal } from './export-journal';
 import { resolutionsOf, writeLocalExport, type LocalExportResult } from './local-export';
 import {
+  addToRemoteSummary,
+  emptyRemoteSummary,
   formatRemoteSummary,
   noProgress,
   snapshotOf,
@@ -424,8 +425,7 @@ export async function runRemoteScan(
     if (final.state === 'FAILED') outcome.error = final.errors[0]?.message ?? 'the scan failed';
 
     if (final.state === 'COMPLETED' || final.state === 'PARTIAL') {
-      const open = await openDocuments(deps, final.sensorKey);
-      outcome.summary = summarizeRemote(open, clock.now());
+      outcome.summary = await summaryOf(deps, final.sensorKey, clock.now());
       outcome.summaryText = formatRemoteSummary(final, outcome.summary);
       if (config.localExport) {
         outcome.localExport = await writeLocalExport(config.localExport, {
@@ -489,12 +489,16 @@ async function unfinishedScans(deps: ScanDeps, key: string): Promise<ScanRecord[
   return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-async function openDocuments(deps: ScanDeps, key: string): Promise<Finding[]> {
-  const out: Finding[] = [];
+async function summaryOf(deps: ScanDeps, key: string, now: Date): Promise<RemoteSummary> {
+  const summary = emptyRemoteSummary();
   for await (const page of deps.findings.listFindings(key, { status: 'open' })) {
-    for (const f of page) out.push(f.document);
+    addToRemoteSummary(
+      summary,
+      page.map((f) => f.document),
+      now,
+    );
   }
-  return out;
+  return summary;
 }
 
 async function dryRun(
