@@ -96,10 +96,11 @@ describe('kfsensor -c FILE over the embedded state', () => {
           },
         },
       });
+      // Slow pages leave a wide margin between the signal and the scan's natural end (noisy CI machines).
       sim.faults.add({
         match: { path: '/Certificates' },
         times: Infinity,
-        action: { type: 'latency', ms: 30 },
+        action: { type: 'latency', ms: 100 },
       });
       const cli = startCli(args, { env: basicEnv() });
       await half;
