@@ -27,7 +27,8 @@ Exit codes:
   1    any other failure (Command unreachable, state directory unusable, ...)
   2    the config is invalid (bad YAML, unset \${env:...}, wrong sensor_type, two auth methods, unknown plugin)
   3    authentication failed (Basic/OAuth2/Kerberos credentials refused by Command or the token endpoint)
-  4    the scan ended PARTIAL (some CertId ranges failed after retries; the cursor is not advanced)
+  4    the scan ended PARTIAL (some CertId ranges failed after retries; the cursor is not advanced), or
+       export batches were not delivered (the next run sends them again)
   130  interrupted (Ctrl-C / SIGTERM): the scan is CANCELLED, the cursor unchanged, stored findings kept;
        a second Ctrl-C exits at once
 

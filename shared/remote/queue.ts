@@ -45,8 +45,12 @@ export interface InProcessQueueOptions {
   logger: Logger;
   /** Called on every send, before the message can be delivered (the export journal hooks in here). */
   onSend?: (stage: Stage, messages: readonly (StartMessage | PageMessage | ExportMessage)[]) => void;
-  /** Called when a message is settled: handled, or given up on. */
-  onSettled?: (stage: Stage, message: StartMessage | PageMessage | ExportMessage) => void;
+  /** Called when a message leaves the queue: handled ('done'), or moved to the dead letters ('dead'). */
+  onSettled?: (
+    stage: Stage,
+    message: StartMessage | PageMessage | ExportMessage,
+    how: 'done' | 'dead',
+  ) => void;
 }
 
 interface Item<M> {
@@ -185,7 +189,7 @@ export class InProcessWorkQueue implements WorkQueue {
       if (stage === 'start') await handlers.start(delivery as Delivery<StartMessage>);
       else if (stage === 'export') await handlers.export(delivery as Delivery<ExportMessage>);
       else await handlers.page(delivery as Delivery<PageMessage>);
-      this.options.onSettled?.(stage, item.message);
+      this.options.onSettled?.(stage, item.message, 'done');
     } catch (error) {
       this.#failed(stage, item, error);
     } finally {
@@ -199,7 +203,7 @@ export class InProcessWorkQueue implements WorkQueue {
     if (item.receiveCount >= this.options.maxReceiveCount[stage]) {
       // As SQS's redrive policy: the message leaves the queue; the core has already recorded the failure.
       this.deadLetters.push({ stage, message: item.message, receiveCount: item.receiveCount, error: text });
-      this.options.onSettled?.(stage, item.message);
+      this.options.onSettled?.(stage, item.message, 'dead');
       this.options.logger.warn('message failed its last delivery; moved to the dead letters', {
         stage,
         receiveCount: item.receiveCount,

@@ -86,6 +86,8 @@ export interface RunRemoteScanOptions {
   interruptExportGraceMs?: number;
   /** Progress polling interval (default 200 ms). */
   progressIntervalMs?: number;
+  /** Ingestion client retries inside one delivery (tests: fast). */
+  ingestionRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
 }
 
 export interface DryRunReport {
@@ -297,8 +299,10 @@ export async function runRemoteScan(
     onSend: (stage, messages) => {
       if (stage === 'export' && shipping) journal.record(messages as never);
     },
-    onSettled: (stage, message) => {
-      if (stage === 'export' && message.type === 'export') journal.settle(message.batchId);
+    onSettled: (stage, message, how) => {
+      // A dead-lettered batch stays in the journal: the next run redrives it (exportBatch retries a failed batch
+      // and un-counts the failure once it is delivered), as a DLQ redrive would in the cloud.
+      if (stage === 'export' && message.type === 'export' && how === 'done') journal.settle(message.batchId);
     },
   });
   const secrets = new ConfigSecretSource(config.export?.token ?? null);
@@ -317,7 +321,12 @@ export async function runRemoteScan(
     config: pipeline,
     commandClient: makeClient,
   };
-  const ingestionOptions = config.export?.caCert ? { ingestion: { caCert: config.export.caCert.pem } } : {};
+  const ingestionOptions = {
+    ingestion: {
+      ...(config.export?.caCert ? { caCert: config.export.caCert.pem } : {}),
+      ...(options.ingestionRetry ? { retry: options.ingestionRetry } : {}),
+    },
+  };
   queue.setHandlers({
     start: async ({ message, receiveCount }) => {
       await planScan(deps, message, { receiveCount });
@@ -423,6 +432,11 @@ export async function runRemoteScan(
     }
     outcome.exitCode = exitCodeOf(final, authFailure);
     if (final.state === 'FAILED') outcome.error = final.errors[0]?.message ?? 'the scan failed';
+    if (final.state === 'COMPLETED' && final.counts.exportBatchesFailed > 0) {
+      // The scan is complete but not everything reached ingestion: as partial as a failed range for the operator.
+      outcome.exitCode = REMOTE_EXIT.partial;
+      outcome.error = `${final.counts.exportBatchesFailed} export batch(es) were not delivered after ${pipeline.exportMaxAttempts} attempts; the next run sends them again`;
+    }
 
     if (final.state === 'COMPLETED' || final.state === 'PARTIAL') {
       outcome.summary = await summaryOf(deps, final.sensorKey, clock.now());

@@ -223,6 +223,45 @@ async function countFindings(state: ReturnType<typeof sharedMemoryState>, key: s
   return n;
 }
 
+describe('ingestion failing', () => {
+  it('undelivered batches make a COMPLETED scan exit 4; the next run redrives them and everything arrives once', async () => {
+    const { sim, receiver } = await services(inventory.slice(0, 120));
+    // The real state directory: the export journal lives next to the state file.
+    const { openLocalFileState } = await import('#shared/remote/state');
+    const stateDir = tempDir();
+    const config = loadText(
+      basicConfigYaml({ commandUrl: sim.url, ingestionUrl: receiver.url, pageSize: 30 }),
+      basicEnv(),
+    );
+    receiver.setFaults({ failRate: 1, kinds: ['503'] });
+    const first = await runOnce(config, {
+      openState: openLocalFileState,
+      stateDir,
+      ingestionRetry: { maxAttempts: 1 },
+    });
+    expect(first.scan?.state).toBe('COMPLETED');
+    expect(first.scan?.counts.exportBatchesFailed).toBeGreaterThan(0);
+    expect(first.exitCode).toBe(4);
+    expect(first.error).toMatch(/not delivered/);
+    expect(receiver.findings.size).toBe(0);
+
+    receiver.setFaults(null);
+    const second = await runOnce(config, { openState: openLocalFileState, stateDir });
+    expect(second.exitCode, second.error ?? '').toBe(0);
+    expect(second.scan?.mode).toBe('incremental');
+    const distinct = new Set(inventory.slice(0, 120).map((c) => c.ContentBytes)).size;
+    expect(receiver.findings.size).toBe(distinct);
+    expect(receiver.stats.findingLines).toBe(distinct);
+    // The redriven batches are no longer counted as failed on the first scan.
+    const reopened = await openLocalFileState(stateDir, { now: () => new Date() });
+    try {
+      expect((await reopened.scans.getScan(first.scan!.scanId))?.counts.exportBatchesFailed).toBe(0);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
 describe('dry run', () => {
   it('authenticates and probes the filter with one page-size-1 request; nothing stored, nothing shipped', async () => {
     const { sim, receiver } = await services();

@@ -162,8 +162,8 @@ describe('InProcessWorkQueue', () => {
       maxReceiveCount: ones(1),
       logger: silentLogger,
       onSend: (stage, messages) => sends.push(`${stage}:${messages.length}`),
-      onSettled: (stage, message) =>
-        settled.push(`${stage}:${message.type === 'export' ? message.batchId : ''}`),
+      onSettled: (stage, message, how) =>
+        settled.push(`${stage}:${message.type === 'export' ? message.batchId : ''}:${how}`),
     });
     q.setHandlers(
       handlers({
@@ -176,8 +176,8 @@ describe('InProcessWorkQueue', () => {
     await q.sendExports([exp(1), exp(2)]);
     await q.drain();
     expect(sends).toEqual(['export:2']);
-    // A dead-lettered message is settled too: it will not be retried.
-    expect(settled.sort()).toEqual(['export:s.b.1', 'export:s.b.2']);
+    // A dead-lettered message leaves the queue too, marked as such (the export journal keeps it for a redrive).
+    expect(settled.sort()).toEqual(['export:s.b.1:done', 'export:s.b.2:dead']);
   });
 
   it('rejects a concurrency or maxReceiveCount below 1', () => {
