@@ -11,6 +11,7 @@ import {
   runScanCommand,
 } from './scan-command';
 import { registerSimulatorCommand } from './simulator-command';
+import { registerDemoCommand } from './demo-command';
 
 export const EXIT = { ok: 0, other: 1, config: 2, auth: 3, partial: 4 } as const;
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerSimulatorCommand(program);
   registerInspectCommand(program);
   registerKeysCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 
