@@ -6,6 +6,7 @@ import { measureParallelGenerationRate } from '#shared/simulator/generator/paral
 import { benchApiKeys } from './apikeys';
 import { benchClient } from './client';
 import { benchCloud } from './cloud';
+import { benchRemote } from './remote';
 import { benchFindings } from './findings';
 import { benchX509 } from './x509';
 import { peakRssMiB, printTable, type Row } from './report';
@@ -62,6 +63,10 @@ function sections(scale: number): Section[] {
     {
       name: `cloud: ${100_000 * scale} certificates through the local driver (real handlers on moto) vs raw fetch`,
       run: () => benchCloud(100_000 * scale),
+    },
+    {
+      name: `remote: ${100_000 * scale} certificates with kfsensor -c (SQLite state) vs raw fetch`,
+      run: () => benchRemote(100_000 * scale),
     },
   ];
 }
