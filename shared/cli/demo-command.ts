@@ -394,10 +394,11 @@ async function scan(config: RemoteScanConfig, stateDir: string): Promise<RemoteS
   const logger: Logger = textLogger({ level: 'warn', beforeWrite: clear });
   const outcome = await runRemoteScan(config, { stateDir, logger, progress });
   progress.finish();
-  if (outcome.exitCode !== 0 || !outcome.scan) {
+  // outcome.error too: a report that could not be written must fail the demo even when the scan completed.
+  if (outcome.exitCode !== 0 || !outcome.scan || outcome.error !== null) {
+    const state = outcome.scan ? `${outcome.scan.state}, ` : '';
     throw new Error(
-      `the scan ended with exit code ${outcome.exitCode}${outcome.error ? `: ${outcome.error}` : ''}` +
-        (outcome.scan ? ` (state ${outcome.scan.state})` : ''),
+      `the scan failed (${state}exit code ${outcome.exitCode}): ${outcome.error ?? 'no reason given'}`,
     );
   }
   return outcome;
