@@ -15,7 +15,8 @@ export interface KeysIo {
 
 const processIo: KeysIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
-const STATE_DIR_HELP = 'state directory (default $XDG_DATA_HOME/kfsensor or ~/.local/share/kfsensor)';
+const STATE_DIR_HELP =
+  'state directory (default $KFSENSOR_STATE_DIR, else $XDG_DATA_HOME/keyfactor-command-sensor or ~/.local/share/keyfactor-command-sensor)';
 
 /** Reads the first line of stdin (at most 4 KiB): tokens on the command line would leak into ps and shell history. */
 async function readTokenFromStdin(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -70,7 +71,7 @@ export function registerKeysCommand(program: Command, io: KeysIo = processIo): v
     .option('--reauth-timeout <seconds>', 'how long an authentication may be cached (0–86400)', seconds)
     .option(
       '--state-dir <dir>',
-      'state directory (default $XDG_DATA_HOME/kfsensor or ~/.local/share/kfsensor)',
+      'state directory (default $KFSENSOR_STATE_DIR, else $XDG_DATA_HOME/keyfactor-command-sensor or ~/.local/share/keyfactor-command-sensor)',
     )
     .action(
       async (options: {
@@ -136,7 +137,7 @@ export function registerKeysCommand(program: Command, io: KeysIo = processIo): v
     .description('List API keys (never their tokens)')
     .option(
       '--state-dir <dir>',
-      'state directory (default $XDG_DATA_HOME/kfsensor or ~/.local/share/kfsensor)',
+      'state directory (default $KFSENSOR_STATE_DIR, else $XDG_DATA_HOME/keyfactor-command-sensor or ~/.local/share/keyfactor-command-sensor)',
     )
     .action(async (options: { stateDir?: string }) => {
       const service = serviceFor(options.stateDir);

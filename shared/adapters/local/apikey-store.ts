@@ -1,7 +1,6 @@
 // Local API-key store and audit log for the CLI: a JSON file and a JSON-lines file in a state directory.
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { SensorError } from '#shared/errors';
@@ -21,11 +20,8 @@ import { ApiKeyRecordSchema, AuditRecordSchema } from '#shared/apikeys/validatio
 export const KEYS_FILE = 'apikeys.json';
 export const AUDIT_FILE = 'apikeys-audit.jsonl';
 
-/** `$XDG_DATA_HOME/kfsensor`, else `~/.local/share/kfsensor`. */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_DATA_HOME;
-  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(homedir(), '.local', 'share'), 'kfsensor');
-}
+/** The same state directory as the remote scan's (state-dir.ts), so one --state-dir holds a host's whole state. */
+export { defaultStateDir } from './state-dir.ts';
 
 /** The state file is corrupt or was edited into something that is not a key store. */
 export class LocalStateError extends SensorError {}

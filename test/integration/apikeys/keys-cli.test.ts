@@ -121,10 +121,10 @@ describe('kfsensor keys', () => {
     expect((await run(['list', '--state-dir', stateDir])).out).not.toContain('bulk-b');
   });
 
-  it('uses $XDG_DATA_HOME/kfsensor when no state directory is given', async () => {
+  it('uses $XDG_DATA_HOME/keyfactor-command-sensor (shared with remote scans) when no state directory is given', async () => {
     const created = await run(['create', '--role', 'Auditor', '--key-id', 'xdg-key'], { XDG_DATA_HOME: xdg });
     expect(created.code).toBe(0);
-    expect(await readdir(path.join(xdg, 'kfsensor'))).toContain('apikeys.json');
+    expect(await readdir(path.join(xdg, 'keyfactor-command-sensor'))).toContain('apikeys.json');
     expect((await run(['list'], { XDG_DATA_HOME: xdg })).out).toContain('xdg-key');
   });
 });
