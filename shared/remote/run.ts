@@ -456,7 +456,8 @@ export async function runRemoteScan(
     return outcome;
   } catch (error) {
     progress.finish();
-    if (isAuthError(error)) outcome.exitCode = REMOTE_EXIT.auth;
+    // Whatever stage failed (reports included), the run did not do everything asked: never exit 0 here.
+    outcome.exitCode = isAuthError(error) ? REMOTE_EXIT.auth : REMOTE_EXIT.other;
     outcome.error = error instanceof Error ? error.message : String(error);
     logger.error('remote scan failed', { scanId, error: outcome.error });
     return outcome;

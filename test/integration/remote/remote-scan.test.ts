@@ -1,6 +1,6 @@
 // runRemoteScan end to end: the real simulator over HTTP, a real ingestion receiver, the scan core, local_export
 // files, incremental second runs, auth failures, a failing range, an interrupt, and --dry-run's single probe.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateCbomJson, CSV_HEADER } from '#shared/export/index';
@@ -130,6 +130,20 @@ describe('remote scan over Basic auth', () => {
     const result = await runOnce(config, { openState: sharedMemoryState().open });
     expect(result.exitCode).toBe(0);
     expect(readdirSync(out)).toEqual(['weekly-findings.csv']);
+  });
+
+  it('reports that cannot be written make the run fail (exit 1), never a silent 0', async () => {
+    const { sim } = await services(inventory.slice(0, 20));
+    const blocker = path.join(tempDir(), 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const config = loadText(
+      basicConfigYaml({ commandUrl: sim.url, outputDir: path.join(blocker, 'out') }),
+      basicEnv(),
+    );
+    const result = await runOnce(config, { openState: sharedMemoryState().open });
+    expect(result.scan?.state).toBe('COMPLETED');
+    expect(result.exitCode).toBe(1);
+    expect(result.error).toMatch(/ENOTDIR|not a directory/i);
   });
 
   it('a wrong password exits 3 with a clear message and no secret', async () => {
