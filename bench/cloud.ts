@@ -1,61 +1,24 @@
 // The cloud path through the local driver (real handlers, moto, simulator, receiver) against the raw fetch of the
 // same Command requests in the same run; then an incremental rescan after a few changes.
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
 import type { CommandCertificate } from '#shared/keyfactor/model';
 import { generateInventory } from '#shared/simulator/generator/index';
 import { generateCertificatesParallel } from '#shared/simulator/generator/parallel';
 import { startIngestionReceiver } from '#shared/simulator/ingestion-receiver';
 import { SimulatorInventory } from '#shared/simulator/inventory';
-import { startSimulator, type RunningSimulator } from '#shared/simulator/server';
+import { startSimulator } from '#shared/simulator/server';
 import { startLocalDeployment } from '#test/support/local-driver';
 import { startMoto } from '#test/support/moto';
+import { BENCH_USER as USER, replayCertificateRequests } from './replay';
 import { peakRssMiB, type Row } from './report';
 
-const USER = { username: 'bench', password: 'bench-password' };
 const TOKEN = 'bench-ingestion-token';
-const HEADERS = {
-  authorization: `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`,
-  accept: 'application/json',
-  'x-keyfactor-requested-with': 'APIClient',
-};
 
 function rssMiBOf(pid: number | undefined): number {
   if (pid === undefined) return 0;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const peak = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
   return peak ? Math.round(Number(peak) / 102.4) / 10 : 0;
-}
-
-/** Re-sends the certificate requests a scan made (from the simulator's log), `concurrency` at a time, bodies discarded. */
-async function rawFetch(
-  sim: RunningSimulator,
-  fromSeq: number,
-  concurrency: number,
-): Promise<{ seconds: number; requests: number }> {
-  const entries = sim.requestLog
-    .entries()
-    .filter((e) => e.seq > fromSeq && e.route === '/Certificates' && e.status === 200);
-  const basePath = new URL(sim.url).pathname;
-  const pool = new Pool(sim.origin, { connections: concurrency });
-  const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const entry = entries[next++];
-      if (!entry) break;
-      const response = await pool.request({
-        method: 'GET',
-        path: `${basePath}${entry.path}?${entry.rawQuery}`,
-        headers: HEADERS,
-      });
-      await response.body.text();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return { seconds, requests: entries.length };
 }
 
 export async function benchCloud(count: number): Promise<Row[]> {
@@ -108,7 +71,7 @@ export async function benchCloud(count: number): Promise<Row[]> {
   };
   try {
     const full = await runScan('bench-full');
-    const raw = await rawFetch(sim, full.fromSeq, workers);
+    const raw = await replayCertificateRequests(sim, full.fromSeq, workers);
     const existing = inventory.list();
     inventory.addNew(
       generateInventory({ seed: 92, count: 100, now: new Date(), includeCaCertificates: false }).map(

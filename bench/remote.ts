@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Pool } from 'undici';
 import { loadConfig } from '#shared/config/index';
 import type { CommandCertificate } from '#shared/keyfactor/model';
 import { silentLogger } from '#shared/logging';
@@ -11,15 +10,10 @@ import { runRemoteScan } from '#shared/remote/run';
 import { generateInventory } from '#shared/simulator/generator/index';
 import { generateCertificatesParallel } from '#shared/simulator/generator/parallel';
 import { SimulatorInventory } from '#shared/simulator/inventory';
-import { startSimulator, type RunningSimulator } from '#shared/simulator/server';
+import { startSimulator } from '#shared/simulator/server';
+import { BENCH_USER as USER, replayCertificateRequests } from './replay';
 import { peakRssMiB, type Row } from './report';
 
-const USER = { username: 'bench', password: 'bench-password' };
-const HEADERS = {
-  authorization: `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`,
-  accept: 'application/json',
-  'x-keyfactor-requested-with': 'APIClient',
-};
 const CONCURRENCY = 4;
 
 function configText(url: string, outDir: string): string {
@@ -41,36 +35,6 @@ scan_config:
         output_dir: ${JSON.stringify(outDir)}
         formats: [jsonl, csv]
 `;
-}
-
-/** Re-sends the certificate requests a scan made (from the simulator's log), CONCURRENCY at a time, bodies discarded. */
-async function rawFetch(
-  sim: RunningSimulator,
-  fromSeq: number,
-): Promise<{ seconds: number; requests: number }> {
-  const entries = sim.requestLog
-    .entries()
-    .filter((e) => e.seq > fromSeq && e.route === '/Certificates' && e.status === 200);
-  const basePath = new URL(sim.url).pathname;
-  const pool = new Pool(sim.origin, { connections: CONCURRENCY });
-  const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const entry = entries[next++];
-      if (!entry) break;
-      const response = await pool.request({
-        method: 'GET',
-        path: `${basePath}${entry.path}?${entry.rawQuery}`,
-        headers: HEADERS,
-      });
-      await response.body.text();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return { seconds, requests: entries.length };
 }
 
 export async function benchRemote(count: number): Promise<Row[]> {
@@ -97,7 +61,7 @@ export async function benchRemote(count: number): Promise<Row[]> {
   try {
     const full = await runScan();
     const rssAfterFull = peakRssMiB();
-    const raw = await rawFetch(sim, full.fromSeq);
+    const raw = await replayCertificateRequests(sim, full.fromSeq, CONCURRENCY);
     const existing = inventory.list();
     inventory.addNew(
       generateInventory({ seed: 94, count: 100, now: new Date(), includeCaCertificates: false }).map(
