@@ -30,11 +30,15 @@ export function endStateOf(scan: ScanRecord): Extract<ScanState, 'COMPLETED' | '
 export async function finalizeScan(deps: ScanDeps, scanId: string): Promise<ScanRecord | null> {
   let scan = await deps.scans.getScan(scanId);
   if (!scan) return null;
+  // Whether this call moved the scan to FINALIZING (a first attempt) or found it there (resuming after a crash).
+  let resuming = true;
   if (scan.state === 'RUNNING') {
     if (!allPagesSettled(scan)) return scan;
     const moved = await deps.scans.transition(scanId, ['RUNNING'], { state: 'FINALIZING' });
-    if (moved) scan = moved;
-    else {
+    if (moved) {
+      scan = moved;
+      resuming = false;
+    } else {
       scan = await deps.scans.getScan(scanId);
       if (!scan) return null;
     }
@@ -46,7 +50,7 @@ export async function finalizeScan(deps: ScanDeps, scanId: string): Promise<Scan
   try {
     // A PARTIAL scan never resolves: findings on its missing pages would be resolved falsely.
     if (state === 'COMPLETED' && scan.mode === 'full') {
-      const resolved = await resolveAndExport(deps, scan);
+      const resolved = await resolveAndExport(deps, scan, resuming);
       counts.resolvedFindings = resolved.count;
       counts.exportBatchesPlanned = scan.counts.exportBatchesPlanned + resolved.batches;
     }
@@ -68,30 +72,23 @@ export async function finalizeScan(deps: ScanDeps, scanId: string): Promise<Scan
 }
 
 /**
- * Marks unseen findings resolved, then builds the resolution batches from every finding this scan resolved (not
- * only those the call just yielded), so a finalizer resuming after a crash writes the same complete batches.
+ * Marks unseen findings resolved and builds the resolution batches. A first attempt takes them from what
+ * resolveUnseen yields (reading only the unseen findings); a finalizer resuming after a crash cannot know what the
+ * dead attempt resolved, so it rebuilds them from every finding this scan resolved, at the cost of reading the
+ * sensor's resolved findings once.
  */
 async function resolveAndExport(
   deps: ScanDeps,
   scan: ScanRecord,
+  resuming: boolean,
 ): Promise<{ count: number; batches: number }> {
   const resolvedAt = deps.clock.now().toISOString();
+  const resolutions: Resolution[] = [];
   for await (const chunk of deps.findings.resolveUnseen(scan.sensorKey, scan.scanId, resolvedAt)) {
     deps.logger.debug('resolved findings', { scanId: scan.scanId, count: chunk.length });
+    if (!resuming) resolutions.push(...chunk);
   }
-  const resolutions: Resolution[] = [];
-  for await (const page of deps.findings.listFindings(scan.sensorKey, { status: 'resolved' })) {
-    for (const finding of page) {
-      if (finding.resolvedByScanId !== scan.scanId) continue;
-      resolutions.push({
-        findingId: finding.findingId,
-        certificateId: finding.certificateId,
-        sensorKey: finding.sensorKey,
-        resolvedAt: finding.resolvedAt ?? resolvedAt,
-        scanId: scan.scanId,
-      });
-    }
-  }
+  if (resuming) resolutions.push(...(await resolvedBy(deps, scan, resolvedAt)));
   resolutions.sort((a, b) => (a.findingId < b.findingId ? -1 : a.findingId > b.findingId ? 1 : 0));
   const sensor = {
     name: scan.sensor.sensorName,
@@ -110,6 +107,24 @@ async function resolveAndExport(
   );
   await putAndAnnounceBatches(deps, batches);
   return { count: resolutions.length, batches: batches.length };
+}
+
+/** Every finding of the sensor resolved by this scan, from the store (the crash-resume path). */
+async function resolvedBy(deps: ScanDeps, scan: ScanRecord, resolvedAt: string): Promise<Resolution[]> {
+  const resolutions: Resolution[] = [];
+  for await (const page of deps.findings.listFindings(scan.sensorKey, { status: 'resolved' })) {
+    for (const finding of page) {
+      if (finding.resolvedByScanId !== scan.scanId) continue;
+      resolutions.push({
+        findingId: finding.findingId,
+        certificateId: finding.certificateId,
+        sensorKey: finding.sensorKey,
+        resolvedAt: finding.resolvedAt ?? resolvedAt,
+        scanId: scan.scanId,
+      });
+    }
+  }
+  return resolutions;
 }
 
 /**
