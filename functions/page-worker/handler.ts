@@ -1,6 +1,6 @@
 // Page-worker Lambda (page-high and page-normal queues): one page task per record, failures reported per message.
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { receiveCountOf, sqsBatchHandler, type SqsBatchHandler } from '../sqs-batch.ts';
 import { scanDepsFromEnv } from '#shared/adapters/aws/scan-deps';
 import { PRIORITIES, processPageTask, type ScanDeps } from '#shared/scan/index';
 
@@ -15,28 +15,12 @@ const PageMessageSchema = z.object({
   }),
 });
 
-export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
-
 export function createPageWorkerHandler(deps: ScanDeps): SqsBatchHandler {
-  return async (event) => {
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        const { task } = PageMessageSchema.parse(JSON.parse(record.body));
-        // processPageTask throws only when a redelivery may help; the last attempt is recorded as failed instead.
-        await processPageTask(deps, task, {
-          receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
-        });
-      } catch (error) {
-        deps.logger.warn('page message failed; SQS will redeliver it', {
-          messageId: record.messageId,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures: failures };
-  };
+  // processPageTask throws only when a redelivery may help; the last attempt is recorded as failed instead.
+  return sqsBatchHandler(deps.logger, 'page message failed; SQS will redeliver it', async (record) => {
+    const { task } = PageMessageSchema.parse(JSON.parse(record.body));
+    await processPageTask(deps, task, { receiveCount: receiveCountOf(record) });
+  });
 }
 
 let fromEnv: SqsBatchHandler | undefined;
