@@ -46,6 +46,11 @@ export function buildSensorApp(options: SensorAppOptions = {}): SensorApp {
       scheduleGroupName: stateful.scheduleGroupName,
       schedulerRole: stateful.schedulerRole,
     },
+    license: {
+      licenseTable: stateful.licenseTable,
+      instanceKeySecret: stateful.instanceKeySecret,
+      instanceId: stateful.instanceId,
+    },
     scanSettings: scanSettingsFromContext(app),
     bundle: options.bundle,
     alarmEmail: stringContext(app, 'alarmEmail'),
@@ -66,6 +71,16 @@ function scanSettingsFromContext(app: App): Partial<ScanSettings> {
   if (ingestionUrl !== undefined) settings.ingestionUrl = ingestionUrl;
   const secretPrefix = stringContext(app, 'secretPrefix');
   if (secretPrefix !== undefined) settings.secretPrefix = secretPrefix;
+  const actionedCountSchedule = stringContext(app, 'actionedCountSchedule');
+  if (actionedCountSchedule !== undefined) {
+    if (!/^(cron|rate)\(.+\)$/.test(actionedCountSchedule))
+      throw new Error(
+        `context actionedCountSchedule must be cron(...) or rate(...), got ${actionedCountSchedule}`,
+      );
+    settings.actionedCountSchedule = actionedCountSchedule;
+  }
+  const excludedMetadataFields = stringContext(app, 'excludedMetadataFields');
+  if (excludedMetadataFields !== undefined) settings.excludedMetadataFields = excludedMetadataFields;
   return settings;
 }
 

@@ -30,6 +30,11 @@ export interface ScanQueue {
   deadLetterQueue: sqs.Queue;
 }
 
+/** Not a key: ensureInstanceKey (shared/adapters/aws/instance-key.ts) replaces anything that is not a key pair. */
+export const INSTANCE_KEY_PLACEHOLDER = JSON.stringify({
+  placeholder: 'generated at deploy by the bootstrap resource',
+});
+
 /** The key id of the first Administrator key; its token is `kfsk_bootstrap-admin_<secret>`. */
 export const BOOTSTRAP_KEY_ID = 'bootstrap-admin';
 
@@ -54,6 +59,12 @@ export class StatefulStack extends Stack {
   readonly scheduleGroupName: string;
   /** Assumed by EventBridge Scheduler to send a schedule's start message: sqs:SendMessage on the start queue only. */
   readonly schedulerRole: iam.Role;
+  /** The installed license, actioned-certificate runs, alerts and each sensor's Command context (pk/sk). */
+  readonly licenseTable: dynamodb.Table;
+  /** The instance's own RSA key that signs the usage log; the deploy-time custom resource fills it. */
+  readonly instanceKeySecret: secretsmanager.Secret;
+  /** What licenses name as this deployment: `aws:<account>:<region>:<stateful stack name>` (resolved at deploy). */
+  readonly instanceId: string;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -196,6 +207,32 @@ export class StatefulStack extends Stack {
     this.schedulerRole.addToPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.startQueue.queue.queueArn] }),
     );
+
+    // Licensing (docs/licensing.md): one table told apart by pk, as in shared/adapters/aws/license-stores.ts.
+    this.licenseTable = new dynamodb.Table(this, 'License', {
+      ...common,
+      partitionKey: { name: 'pk', type: str },
+      sortKey: { name: 'sk', type: str },
+    });
+    // Stable for the life of the deployment and known before the first deploy, so the vendor can issue a license.
+    this.instanceId = `aws:${this.account}:${this.region}:${this.stackName}`;
+    new CfnOutput(this, 'InstanceId', {
+      description: "This deployment's instance id: licenses are issued for it (docs/licensing.md)",
+      value: this.instanceId,
+    });
+    // A placeholder until the deploy-time custom resource generates the key in place (CloudFormation cannot make
+    // an RSA key, and the private key must never pass through a template).
+    this.instanceKeySecret = new secretsmanager.Secret(this, 'InstanceKey', {
+      description: 'RSA key that signs the usage log (XML-DSig); generated at deploy (docs/usage-log.md)',
+      secretStringValue: SecretValue.unsafePlainText(INSTANCE_KEY_PLACEHOLDER),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.instanceKeySecret, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The instance key identifies this deployment to the vendor through signed usage logs; rotating it in place ' +
+        'would invalidate the pinned public key, so it is replaced deliberately (docs/usage-log.md), not on a timer.',
+    });
   }
 
   /** A queue with its own DLQ: SSE (SQS-managed), TLS only, visibility 6x its consumer's timeout. */

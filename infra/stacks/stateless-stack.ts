@@ -5,7 +5,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -60,6 +61,10 @@ export interface ScanSettings {
   ingestionUrl: string;
   /** Sensor credential secrets are `<secretPrefix>/sensors/<name>`; the API may create and delete only those. */
   secretPrefix: string;
+  /** When the daily actioned-certificate count runs (EventBridge expression, UTC). */
+  actionedCountSchedule: string;
+  /** Metadata fields whose values do not make a certificate actioned (comma-separated names). */
+  excludedMetadataFields: string;
 }
 
 export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
@@ -68,6 +73,9 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   exporterConcurrency: 5,
   ingestionUrl: '',
   secretPrefix: 'keyfactor-command-sensor',
+  // 02:00 UTC daily, as Keyfactor Command counts by default.
+  actionedCountSchedule: 'cron(0 2 * * ? *)',
+  excludedMetadataFields: '',
 };
 
 /** Records per invocation: one page task is up to a thousand certificates, so one per invocation. */
@@ -81,11 +89,19 @@ export const OLDEST_MESSAGE_ALARM = {
   export: Duration.hours(1),
 } as const;
 
+/** The stateful licensing resources (StatefulStack). */
+export interface LicenseResources {
+  licenseTable: dynamodb.ITable;
+  instanceKeySecret: secretsmanager.ISecret;
+  instanceId: string;
+}
+
 export interface StatelessStackProps extends StackProps {
   apiKeysTable: dynamodb.ITable;
   auditTable: dynamodb.ITable;
   bootstrapKeySecret: secretsmanager.ISecret;
   scan: ScanResources;
+  license: LicenseResources;
   scanSettings?: Partial<ScanSettings>;
   /** false: inline stub code instead of esbuild bundles (unit tests); `cdk synth` always bundles. */
   bundle?: boolean;
@@ -122,6 +138,8 @@ export class StatelessStack extends Stack {
   readonly collectorFunction: SensorFunction;
   readonly pageWorkerFunction: SensorFunction;
   readonly exporterFunction: SensorFunction;
+  readonly licenseJobFunction: SensorFunction;
+  readonly actionedCountRule: events.Rule;
   readonly alarmTopic: sns.Topic;
   readonly scanSettings: ScanSettings;
 
@@ -134,7 +152,11 @@ export class StatelessStack extends Stack {
     };
 
     this.scanSettings = { ...DEFAULT_SCAN_SETTINGS, ...props.scanSettings };
-    const scanEnvironment = { ...environment, ...this.scanEnvironment(props.scan) };
+    const scanEnvironment = {
+      ...environment,
+      ...this.scanEnvironment(props.scan),
+      ...this.licenseEnvironment(props.license),
+    };
 
     this.apiFunction = new SensorFunction(this, 'ApiFunction', {
       entry: 'functions/api/handler.ts',
@@ -278,6 +300,9 @@ export class StatelessStack extends Stack {
     this.exporterFunction = exporter;
     this.grantScanApi(props.scan);
     this.queueAlarms(props.scan, alarmAction);
+    const { job, rule } = this.licenseFunctions(props, scanEnvironment, alarmAction);
+    this.licenseJobFunction = job;
+    this.actionedCountRule = rule;
 
     this.bootstrapFunction = this.bootstrap(props, environment);
     this.suppressNagFindings();
@@ -452,6 +477,66 @@ export class StatelessStack extends Stack {
     return { collector, pageWorker, exporter };
   }
 
+  /** Every variable licenseDepsFromEnv reads (shared/adapters/aws/license-deps.ts). */
+  private licenseEnvironment(license: LicenseResources): Record<string, string> {
+    return {
+      LICENSE_TABLE_NAME: license.licenseTable.tableName,
+      INSTANCE_ID: license.instanceId,
+      INSTANCE_KEY_SECRET_ARN: license.instanceKeySecret.secretArn,
+      LICENSE_EXCLUDED_METADATA_FIELDS: this.scanSettings.excludedMetadataFields,
+    };
+  }
+
+  /**
+   * Licensing: the API reads and installs licenses and serves the usage log; the collector stores each sensor's
+   * Command context; the daily job counts actioned certificates on an EventBridge schedule (02:00 UTC by default).
+   */
+  private licenseFunctions(
+    props: StatelessStackProps,
+    environment: Record<string, string>,
+    alarmAction: cloudwatch.IAlarmAction,
+  ): { job: SensorFunction; rule: events.Rule } {
+    const { licenseTable, instanceKeySecret } = props.license;
+    const scan = props.scan;
+    this.apiFunction.grantTable(licenseTable, 'read-write');
+    instanceKeySecret.grantRead(this.apiFunction.role);
+    // An Administrator's on-demand count reads the findings (base table only).
+    grantFindingsRead(this.apiFunction, scan.findingsTable);
+    // One snapshot per sensor and scan: collections, expiration alerts and workflow definitions.
+    this.collectorFunction.grantTableActions(licenseTable, 'dynamodb:PutItem');
+
+    const job = new SensorFunction(this, 'LicenseJobFunction', {
+      entry: 'functions/license-job/handler.ts',
+      description: 'Daily license job: license expiry alerts and the actioned-certificate count',
+      memorySize: 1024,
+      // Reads every open finding of every sensor: minutes for millions of certificates.
+      timeout: Duration.minutes(15),
+      environment,
+      bundle: props.bundle,
+    });
+    job.grantTable(licenseTable, 'read-write');
+    grantFindingsRead(job, scan.findingsTable);
+    instanceKeySecret.grantRead(job.role);
+    scan.scanEventBus.grantPutEventsTo(job.role);
+
+    const rule = new events.Rule(this, 'ActionedCertificateCount', {
+      description: 'Counts actioned certificates and checks license expiry (daily, 02:00 UTC by default)',
+      schedule: events.Schedule.expression(this.scanSettings.actionedCountSchedule),
+    });
+    rule.addTarget(new eventsTargets.LambdaFunction(job.function, { retryAttempts: 2 }));
+
+    const jobErrors = new cloudwatch.Alarm(this, 'LicenseJobErrorsAlarm', {
+      alarmDescription: 'The daily license job (actioned-certificate count, expiry alerts) failed',
+      metric: job.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    jobErrors.addAlarmAction(alarmAction);
+    return { job, rule };
+  }
+
   /** Any message in a DLQ, and work waiting too long in a queue, alarm into the topic. */
   private queueAlarms(scan: ScanResources, action: cloudwatch.IAlarmAction): void {
     const queues: Array<[string, ScanQueue, Duration]> = [
@@ -494,12 +579,19 @@ export class StatelessStack extends Stack {
       description: 'Deploy time: registers the bootstrap Administrator API key from its secret',
       memorySize: 1024,
       timeout: Duration.seconds(60),
-      environment: { ...environment, BOOTSTRAP_SECRET_ARN: props.bootstrapKeySecret.secretArn },
+      environment: {
+        ...environment,
+        BOOTSTRAP_SECRET_ARN: props.bootstrapKeySecret.secretArn,
+        INSTANCE_KEY_SECRET_ARN: props.license.instanceKeySecret.secretArn,
+      },
       bundle: props.bundle,
     });
     fn.grantTableActions(props.apiKeysTable, 'dynamodb:PutItem');
     fn.grantTableActions(props.auditTable, 'dynamodb:PutItem');
     props.bootstrapKeySecret.grantRead(fn.role);
+    // Generates the usage-log key in place when the secret still holds the placeholder; never reads other secrets.
+    props.license.instanceKeySecret.grantRead(fn.role);
+    props.license.instanceKeySecret.grantWrite(fn.role);
 
     const provider = new cr.Provider(this, 'BootstrapKeyProvider', {
       onEventHandler: fn.function,
@@ -510,7 +602,11 @@ export class StatelessStack extends Stack {
     new CustomResource(this, 'BootstrapAdminKey', {
       serviceToken: provider.serviceToken,
       // A new secret or table runs the import again; an unchanged one never touches the key.
-      properties: { SecretArn: props.bootstrapKeySecret.secretArn, KeysTable: props.apiKeysTable.tableName },
+      properties: {
+        SecretArn: props.bootstrapKeySecret.secretArn,
+        KeysTable: props.apiKeysTable.tableName,
+        InstanceKeySecretArn: props.license.instanceKeySecret.secretArn,
+      },
     });
     acknowledge(
       provider,
@@ -567,6 +663,7 @@ export class StatelessStack extends Stack {
       this.collectorFunction,
       this.pageWorkerFunction,
       this.exporterFunction,
+      this.licenseJobFunction,
     ]) {
       acknowledge(fn.function, {
         id: 'AwsSolutions-L1',
@@ -614,6 +711,13 @@ function grantFindingsTable(fn: SensorFunction, table: dynamodb.ITable): void {
       actions: ['dynamodb:Query'],
       resources: [`${table.tableArn}/index/${FINDINGS_TABLE.openIndex}`],
     }),
+  );
+}
+
+/** Reads of the findings table's items (the license job lists each sensor's open findings); no index, no writes. */
+function grantFindingsRead(fn: SensorFunction, table: dynamodb.ITable): void {
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({ actions: [...TABLE_READ_ACTIONS], resources: [table.tableArn] }),
   );
 }
 

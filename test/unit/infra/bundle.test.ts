@@ -72,6 +72,7 @@ describe('esbuild bundles (one bundled synthesis)', () => {
       s.collectorFunction,
       s.pageWorkerFunction,
       s.exporterFunction,
+      s.licenseJobFunction,
     ]) {
       const dir = bundleOf(fn);
       expect(existsSync(path.join(dir, 'index.mjs')), dir).toBe(true);

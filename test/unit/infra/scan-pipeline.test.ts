@@ -169,7 +169,8 @@ describe('scan pipeline (stateless stack)', () => {
     expect(JSON.stringify(secrets?.Resource)).toContain(
       `:secret:${DEFAULT_SCAN_SETTINGS.secretPrefix}/sensors/*`,
     );
-    expect(actionsOf(api)).not.toContain('secretsmanager:GetSecretValue');
+    // It never reads sensor credentials; the one secret it reads is the usage-log key (licensing).
+    expect(resourcesFor(api, 'secretsmanager:GetSecretValue')).toEqual(['InstanceKey']);
     // Only the byCreated index, named: no <table>/index/* pattern.
     expect(JSON.stringify(statementsOf(api))).toContain('/index/byCreated');
     expect(JSON.stringify(statementsOf(api))).not.toContain('/index/*');

@@ -50,9 +50,9 @@ describe('StatefulStack', () => {
     });
   });
 
-  it('retains all five tables and gives them no physical name', () => {
+  it('retains all six tables and gives them no physical name', () => {
     const tables = template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(5);
+    expect(Object.keys(tables)).toHaveLength(6);
     for (const table of Object.values(tables)) {
       expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
       expect(table).not.toHaveProperty('Properties.TableName');

@@ -44,6 +44,7 @@ describe('StatelessStack', () => {
       s.collectorFunction,
       s.pageWorkerFunction,
       s.exporterFunction,
+      s.licenseJobFunction,
     ];
   };
 
@@ -73,7 +74,7 @@ describe('StatelessStack', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } } },
     });
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(7);
     for (const fn of Object.values(functions)) {
       expect(fn).toMatchObject({
         Properties: {
@@ -229,8 +230,8 @@ describe('StatelessStack', () => {
     });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
-    // API 5xx, authorizer errors, and per scan queue: DLQ depth and oldest message age.
-    expect(Object.keys(alarms)).toHaveLength(2 + 4 * 2);
+    // API 5xx, authorizer errors, per scan queue: DLQ depth and oldest message age, and license job errors.
+    expect(Object.keys(alarms)).toHaveLength(2 + 4 * 2 + 1);
     for (const alarm of Object.values(alarms)) {
       expect(alarm).toMatchObject({ Properties: { AlarmActions: [{ Ref: topicId }] } });
     }
