@@ -1,7 +1,9 @@
 // One behavioural contract for the licensing stores (shared/license/ports.ts), run against every adapter: memory in
 // test/unit/adapters, DynamoDB on moto in test/integration/aws.
+import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '#shared/errors';
+import { ContextTooLargeError } from '#shared/adapters/memory/license-stores';
 import type { LicenseStores } from '#shared/adapters/memory/license-stores';
 import type { ActionedRun, Alert, CommandContextSnapshot, InstalledLicense } from '#shared/license/model';
 
@@ -233,6 +235,20 @@ export function describeLicenseStoreContract(
         });
         await stores.contexts.putContext(big);
         expect(await stores.contexts.listContexts()).toEqual([big]);
+      });
+
+      it('refuses a snapshot too large for one item even compressed, naming the sensor', async () => {
+        // Random base64 does not compress: ~480 KB of it stays above the 350 KB limit.
+        const huge = contextSnapshot('sensor-huge', {
+          collections: Array.from({ length: 40 }, (_, i) => ({
+            Id: i,
+            Name: `c${i}`,
+            Content: randomBytes(9000).toString('base64'),
+          })),
+        });
+        await expect(stores.contexts.putContext(huge)).rejects.toThrow(ContextTooLargeError);
+        await expect(stores.contexts.putContext(huge)).rejects.toThrow(/sensor-huge/);
+        expect(await stores.contexts.listContexts()).toEqual([]);
       });
 
       it('refuses a snapshot without sensor key', async () => {

@@ -1,7 +1,8 @@
 // In-memory licensing stores (shared/license/ports.ts): the local/CLI runtime and the licensing tests. Each method is
 // synchronous inside, so raise()'s check-and-write is atomic like the DynamoDB adapter's conditional write. Records
 // are cloned in and out. The validation and ordering helpers are shared with the DynamoDB adapter so both agree.
-import { InputError } from '#shared/errors';
+import { gzipSync } from 'node:zlib';
+import { InputError, SensorError } from '#shared/errors';
 import type { ActionedRun, Alert, CommandContextSnapshot, InstalledLicense } from '#shared/license/model';
 import type {
   ActionedRunStore,
@@ -68,6 +69,23 @@ export function assertContext(snapshot: CommandContextSnapshot): void {
   instant(snapshot.capturedAt, 'snapshot.capturedAt');
 }
 
+/** Largest compressed context snapshot stored: a DynamoDB item is at most 400 KB and the keys need room. */
+export const CONTEXT_MAX_GZIP_BYTES = 350 * 1024;
+
+/** A context snapshot is too large for one DynamoDB item even compressed (both adapters refuse it). */
+export class ContextTooLargeError extends SensorError {}
+
+/** Compresses a snapshot for its item, refusing one that cannot fit (both adapters store the same snapshots). */
+export function compressContext(snapshot: CommandContextSnapshot): Buffer {
+  const body = gzipSync(JSON.stringify(snapshot));
+  if (body.byteLength > CONTEXT_MAX_GZIP_BYTES)
+    throw new ContextTooLargeError(
+      `Command context of sensor ${snapshot.sensorKey} is ${body.byteLength} bytes compressed; at most ` +
+        `${CONTEXT_MAX_GZIP_BYTES} fit a DynamoDB item (too many or too large collections)`,
+    );
+  return body;
+}
+
 const newestFirst = <T>(entries: Iterable<[string, T]>, limit: number): T[] =>
   [...entries]
     .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
@@ -132,6 +150,8 @@ export class MemoryCommandContextStore implements CommandContextStore {
   async putContext(snapshot: CommandContextSnapshot): Promise<void> {
     await Promise.resolve();
     assertContext(snapshot);
+    // Same limit as DynamoDB so a snapshot that fits locally also fits in the cloud.
+    compressContext(snapshot);
     this.contexts.set(snapshot.sensorKey, clone(snapshot));
   }
 
