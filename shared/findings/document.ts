@@ -168,6 +168,7 @@ export function keyfactorSection(command: CommandCertificate): KeyfactorSection 
     template_name: text(command.TemplateName),
     certificate_authority_name: text(command.CertificateAuthorityName),
     requester_name: text(command.RequesterName),
+    cert_request_id: integer(command.CertRequestId),
     has_private_key: flag(command.HasPrivateKey),
     locations,
     ssl_locations: sslLocations,

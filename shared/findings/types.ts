@@ -178,6 +178,8 @@ export interface KeyfactorSection {
   template_name: string | null;
   certificate_authority_name: string | null;
   requester_name: string | null;
+  /** `CertRequestId`: Command's certificate request; null when Command has none (CA-synced or imported). */
+  cert_request_id: number | null;
   has_private_key: boolean | null;
   locations: StoreLocationSection[];
   ssl_locations: SslLocationSection[];

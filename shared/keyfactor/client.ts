@@ -86,6 +86,74 @@ export interface CertificatePage {
   rejected: RejectedCertificate[];
 }
 
+/**
+ * A certificate collection (`GET /CertificateCollections`, Models.CertificateQuery): `Content` is its query. Only the
+ * fields the sensor reads are checked; extra fields pass, a null Content (nullable in the SDK) reads as "".
+ */
+export const CommandCollectionSchema = z.looseObject({
+  Id: z.number().int(),
+  Name: z.string(),
+  Content: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((value) => value ?? ''),
+});
+export type CommandCollection = z.infer<typeof CommandCollectionSchema>;
+
+/** An expiration alert (`GET /Alerts/Expiration`); CertificateQuery is the collection it watches. */
+export const CommandExpirationAlertSchema = z.looseObject({
+  Id: z.number().int(),
+  DisplayName: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((value) => value ?? ''),
+  CertificateQuery: z
+    .looseObject({
+      Id: z.number().int(),
+      Name: z
+        .string()
+        .nullable()
+        .optional()
+        .transform((value) => value ?? ''),
+    })
+    .nullable()
+    .optional()
+    .transform((value) => value ?? null),
+});
+export type CommandExpirationAlert = z.infer<typeof CommandExpirationAlertSchema>;
+
+/**
+ * A workflow definition (`GET /Workflow/Definitions`). Key is a string in the docs; a number is accepted and kept as
+ * text, since only its meaning (collection id for collection types, template for Enrollment) matters.
+ */
+export const CommandWorkflowDefinitionSchema = z.looseObject({
+  Id: z.string(),
+  DisplayName: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((value) => value ?? ''),
+  Key: z
+    .union([z.string(), z.number()])
+    .nullable()
+    .optional()
+    .transform((value) => (value === null || value === undefined ? '' : String(value))),
+  WorkflowType: z.string(),
+});
+export type CommandWorkflowDefinition = z.infer<typeof CommandWorkflowDefinitionSchema>;
+
+/** Paging of the small list endpoints (collections, alerts, workflow definitions). */
+export interface ListOptions {
+  /** Objects per page; default the client's page size, at most 500. */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+/** A guard against a server that never ends a list: 10,000 pages is far beyond any real configuration. */
+const MAX_LIST_PAGES = 10_000;
+
 export interface CommandClientStats {
   requests: number;
   retries: number;
@@ -264,6 +332,103 @@ export class CommandClient {
       }
       yield* page.certificates;
     }
+  }
+
+  /** `GET /CertificateCollections`, every page: the saved searches (Content = the collection's query). */
+  async listCollections(options: ListOptions = {}): Promise<CommandCollection[]> {
+    return this.#listAll('/CertificateCollections', 'pq', CommandCollectionSchema, 'collection', options);
+  }
+
+  /** `GET /Alerts/Expiration`, every page: each alert names the collection it watches in CertificateQuery. */
+  async listExpirationAlerts(options: ListOptions = {}): Promise<CommandExpirationAlert[]> {
+    return this.#listAll(
+      '/Alerts/Expiration',
+      'pagedQuery',
+      CommandExpirationAlertSchema,
+      'expiration alert',
+      options,
+    );
+  }
+
+  /** `GET /Workflow/Definitions`, every page: collection-triggered types carry the collection id in Key. */
+  async listWorkflowDefinitions(options: ListOptions = {}): Promise<CommandWorkflowDefinition[]> {
+    return this.#listAll(
+      '/Workflow/Definitions',
+      'query',
+      CommandWorkflowDefinitionSchema,
+      'workflow definition',
+      options,
+    );
+  }
+
+  /**
+   * Reads a small list endpoint page by page until a short or empty page (or x-total-count) ends it. Every object
+   * must pass `schema`; one that does not fails the call naming the object, since a partial list would mislead.
+   */
+  async #listAll<S extends z.ZodType>(
+    path: string,
+    v10Prefix: string,
+    schema: S,
+    what: string,
+    options: ListOptions,
+  ): Promise<z.infer<S>[]> {
+    const pageSize = options.pageSize ?? Math.min(this.#pageSize, 500);
+    const name = (v11Name: string): string =>
+      this.#paramStyle === 'v10'
+        ? `${v10Prefix}.${v11Name.charAt(0).toLowerCase()}${v11Name.slice(1)}`
+        : v11Name;
+    const items: z.infer<S>[] = [];
+    let previousFirst: string | undefined;
+    for (let pageNumber = 1; pageNumber <= MAX_LIST_PAGES; pageNumber += 1) {
+      const params = new URLSearchParams();
+      params.set(name('PageReturned'), String(pageNumber));
+      params.set(name('ReturnLimit'), String(pageSize));
+      const response = await this.#get(path, params, options.signal);
+      if (!Array.isArray(response.body)) {
+        throw new CommandResponseError(
+          `GET ${path} page ${pageNumber} returned ${describeJson(response.body)} of ${what}s`,
+          { path, status: response.status },
+        );
+      }
+      const page = response.body as unknown[];
+      if (page.length === 0) return items;
+      const first = JSON.stringify(page[0]);
+      if (pageNumber > 1 && first === previousFirst) {
+        throw new CommandResponseError(
+          `Command returned the same ${what}s for pages ${pageNumber - 1} and ${pageNumber} of GET ${path}; it is ignoring the paging parameters (param style ${this.#paramStyle})`,
+          { path },
+        );
+      }
+      previousFirst = first;
+      page.forEach((raw, index) => {
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          const id = (raw as { Id?: unknown } | null)?.Id;
+          const label =
+            typeof id === 'number' || typeof id === 'string'
+              ? `${what} ${id}`
+              : `${what} #${index + 1} of page ${pageNumber}`;
+          throw new CommandResponseError(`GET ${path}: ${label}: ${describeIssues(parsed.error)}`, {
+            path,
+            status: response.status,
+          });
+        }
+        items.push(parsed.data);
+      });
+      if (page.length < pageSize) return items;
+      const totalHeader = response.headers['x-total-count'];
+      if (
+        totalHeader !== undefined &&
+        /^\d+$/.test(totalHeader) &&
+        pageNumber * pageSize >= Number(totalHeader)
+      ) {
+        return items;
+      }
+    }
+    throw new CommandResponseError(
+      `GET ${path} still had ${what}s after ${MAX_LIST_PAGES} pages; refusing to read further`,
+      { path },
+    );
   }
 
   #certificateParams(pageNumber: number, pageSize: number, o: CertificateQueryOptions): URLSearchParams {

@@ -6,6 +6,7 @@ import {
   CommandUnavailableError,
   type CommandClient,
 } from '#shared/keyfactor/index';
+import { captureCommandContext } from '#shared/license/command-context';
 import type { ScanDeps } from './deps.ts';
 import { allPagesSettled, announceFinished, finalizeScan } from './finalizer.ts';
 import type { PageMessage, StartMessage } from './ports.ts';
@@ -139,6 +140,7 @@ async function planAndFanOut(deps: ScanDeps, scan: ScanRecord): Promise<PlanOutc
     pages: ranges.length,
   });
   await sendTasks(deps, running, ranges);
+  await storeCommandContext(deps, running, client);
   await deps.events
     .publish('ScanStarted', {
       scanId: running.scanId,
@@ -157,6 +159,42 @@ async function planAndFanOut(deps: ScanDeps, scan: ScanRecord): Promise<PlanOutc
   // Nothing to fetch (or, in a race, every task already settled): finish now.
   if (allPagesSettled(running)) await finalizeScan(deps, running.scanId);
   return { action: 'planned', scan: (await deps.scans.getScan(running.scanId)) ?? running };
+}
+
+/**
+ * Captures the sensor's collections, expiration alerts and workflow definitions for the actioned-certificate count.
+ * Never fails the scan: an account that may not read them (403) or a garbled list is a warning and a scan error.
+ */
+async function storeCommandContext(deps: ScanDeps, scan: ScanRecord, client: CommandClient): Promise<void> {
+  if (!deps.contexts) return;
+  try {
+    const snapshot = await captureCommandContext(
+      client,
+      scan.sensorKey,
+      scan.sensor.url,
+      scan.scanId,
+      deps.clock.now(),
+    );
+    await deps.contexts.putContext(snapshot);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    deps.logger.warn('capturing the Command context for the licence count failed; the scan goes on', {
+      scanId: scan.scanId,
+      error: reason,
+    });
+    await deps.scans
+      .addError(scan.scanId, {
+        where: 'command-context',
+        message: `reading collections, expiration alerts and workflow definitions failed (the actioned-certificate count keeps the previous snapshot): ${reason}`,
+        at: deps.clock.now().toISOString(),
+      })
+      .catch((storeError: unknown) => {
+        deps.logger.warn('recording the Command context failure failed', {
+          scanId: scan.scanId,
+          error: storeError instanceof Error ? storeError.message : String(storeError),
+        });
+      });
+  }
 }
 
 /** x-total-count and the lowest and highest Id of the result set, from two one-certificate pages. */

@@ -1,5 +1,6 @@
 // Everything the scan core needs, passed in once: the ports, the clock, the logger and the pipeline's settings.
 import type { CommandClient, CommandConnectionSettings } from '#shared/keyfactor/index';
+import type { CommandContextStore } from '#shared/license/ports';
 import type { Logger } from '#shared/logging';
 import type {
   Clock,
@@ -67,4 +68,6 @@ export interface ScanDeps {
   ) => CommandClient;
   /** POSTs one gzip batch to ingestion; injected so the remote CLI and Lambdas share it (shared/export/ingestion). */
   fetch?: typeof globalThis.fetch;
+  /** Where the collector keeps each sensor's Command context (collections, alerts, workflows) for the licence count. */
+  contexts?: CommandContextStore;
 }
