@@ -6,6 +6,7 @@ import {
   DuplicateKeyIdError,
 } from '#shared/apikeys/index';
 import type { ApiKeyService } from '#shared/apikeys/index';
+import type { LicenseService } from '#shared/license/service';
 import type { ScanApi } from '#shared/scan/ports';
 import { ConflictError, NotFoundError, RequestValidationError, type HttpError } from '#shared/http/errors';
 import { buildOpenApiDocument } from '#shared/http/openapi';
@@ -25,6 +26,7 @@ import {
   ListApiKeysQuerySchema,
   OpenApiDocumentSchema,
 } from './schemas.ts';
+import { createLicenseRoutes } from './license-routes.ts';
 import { createScanRoutes } from './scan-routes.ts';
 
 export const API_KEY_HEADER = 'isg-api-token';
@@ -64,12 +66,14 @@ function bulkRoute(action: 'lock' | 'unlock' | 'delete', service: ApiKeyService,
 
 /**
  * Every /v3 route. `GET /v3/openapi.json` describes the table it belongs to. The scan and schedule routes are served
- * when a ScanApi is given.
+ * when a ScanApi is given. With a LicenseService the licensing routes are served too, and the scan and schedule
+ * routes declare the license feature they need (the router checks it through its featureGate).
  */
 export function createApiRoutes(
   service: ApiKeyService,
   info: { version: string } = { version: '3.0.0' },
   scans?: ScanApi,
+  license?: LicenseService,
 ): Route[] {
   let document: Record<string, unknown> | undefined;
   const routes: Route[] = [
@@ -163,7 +167,8 @@ export function createApiRoutes(
       responses: { 200: { description: 'A page of audit records.', schema: AuditPageSchema } },
       handle: async ({ query }) => ({ status: 200, body: await service.listAudit(query) }),
     }),
-    ...(scans ? createScanRoutes(scans) : []),
+    ...(scans ? createScanRoutes(scans, { licensed: license !== undefined }) : []),
+    ...(license ? createLicenseRoutes(license) : []),
     defineRoute({
       method: 'GET',
       path: '/v3/openapi.json',

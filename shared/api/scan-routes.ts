@@ -7,6 +7,7 @@ import {
   type Issue,
 } from '#shared/http/errors';
 import { defineRoute, type Route } from '#shared/http/router';
+import type { LicenseFeature } from '#shared/license/model';
 import { QueryError } from '#shared/query/index';
 import { TERMINAL_STATES, type ScanState } from '#shared/scan/model';
 import type { ScanApi } from '#shared/scan/ports';
@@ -108,8 +109,11 @@ function notCancellable(scanId: string, state: ScanState): ConflictError {
 const SCAN_TAGS = ['Scans'];
 const SCHEDULE_TAGS = ['Schedules'];
 
-/** The scan and schedule routes, bound to a ScanApi. */
-export function createScanRoutes(scans: ScanApi): Route[] {
+/**
+ * The scan and schedule routes, bound to a ScanApi. With `licensed`, each declares the license feature it needs
+ * (scans: api-scans, schedules: scheduled-scans), which the router checks through its featureGate.
+ */
+export function createScanRoutes(scans: ScanApi, options: { licensed?: boolean } = {}): Route[] {
   const routes: Route[] = [
     defineRoute({
       method: 'POST',
@@ -277,5 +281,11 @@ export function createScanRoutes(scans: ScanApi): Route[] {
       },
     }),
   ];
-  return routes.map(withIssueSummary);
+  return routes.map((route) => withIssueSummary(options.licensed ? withFeature(route) : route));
+}
+
+/** The feature a scan or schedule route needs under a license. */
+function withFeature(route: Route): Route {
+  const feature: LicenseFeature = route.path.startsWith('/v3/schedules') ? 'scheduled-scans' : 'api-scans';
+  return { ...route, feature };
 }

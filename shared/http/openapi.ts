@@ -41,7 +41,7 @@ const STANDARD_ERRORS: Record<number, string> = {
 /** The error statuses a route can return, derived from what it declares. */
 export function errorStatusesOf(route: Route): number[] {
   const statuses = new Set<number>([401, 500]);
-  if (route.permission !== null) statuses.add(403);
+  if (route.permission !== null || route.feature !== undefined) statuses.add(403);
   if (route.params || route.query || route.body) statuses.add(400);
   if (route.body) {
     statuses.add(413);
@@ -69,7 +69,11 @@ function operationOf(route: Route): ZodOpenApiOperationObject {
     if (Number(status) >= 400) continue;
     responses[status as `2${string}`] = {
       description: spec.description,
-      ...(spec.schema ? { content: { 'application/json': { schema: spec.schema } } } : {}),
+      ...(spec.contentType
+        ? { content: { [spec.contentType]: { schema: spec.schema ?? z.string() } } }
+        : spec.schema
+          ? { content: { 'application/json': { schema: spec.schema } } }
+          : {}),
     };
   }
   for (const status of errorStatusesOf(route)) {
@@ -78,9 +82,9 @@ function operationOf(route: Route): ZodOpenApiOperationObject {
       content: { 'application/json': { schema: ErrorBodySchema } },
     };
   }
-  const permissionNote = route.permission
-    ? `Requires permission \`${route.permission}\`.`
-    : 'Any valid API key may call this.';
+  const permissionNote =
+    (route.permission ? `Requires permission \`${route.permission}\`.` : 'Any valid API key may call this.') +
+    (route.feature ? ` Requires the license feature \`${route.feature}\` (403 otherwise).` : '');
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -88,6 +92,7 @@ function operationOf(route: Route): ZodOpenApiOperationObject {
     ...(route.tags ? { tags: route.tags } : {}),
     security: [{ [SECURITY_SCHEME]: [] }],
     'x-required-permission': route.permission,
+    ...(route.feature ? { 'x-required-feature': route.feature } : {}),
     ...(route.params || route.query
       ? {
           requestParams: {

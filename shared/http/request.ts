@@ -77,3 +77,18 @@ export function jsonResponse(
     body: JSON.stringify(body),
   };
 }
+
+/** A non-JSON body (e.g. a signed XML download) with the same security headers and its own content type. */
+export function rawResponse(
+  status: number,
+  body: string,
+  contentType: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { ...SECURITY_HEADERS, ...headers, 'content-type': contentType, 'x-request-id': requestId },
+    body,
+  };
+}

@@ -1,6 +1,7 @@
 // A small table-driven router: each route declares its schemas, permission and responses, which also feed the OpenAPI document.
 import type { z } from 'zod';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { LicenseFeature } from '#shared/license/model';
 import type { Caller } from './caller.ts';
 import {
   ForbiddenError,
@@ -10,7 +11,7 @@ import {
   SensorHttpInvariantError,
   toIssues,
 } from './errors.ts';
-import { DEFAULT_BODY_LIMIT_BYTES, jsonResponse, readJsonBody } from './request.ts';
+import { DEFAULT_BODY_LIMIT_BYTES, jsonResponse, rawResponse, readJsonBody } from './request.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -18,6 +19,17 @@ export interface ResponseSpec {
   description: string;
   /** Describes the body in OpenAPI and is applied to it before sending, so undeclared fields never leave. */
   schema?: z.ZodType;
+  /** A non-JSON body (e.g. `application/xml`): the handler returns it as a string with this content type. */
+  contentType?: string;
+}
+
+/** What a handler returns: a JSON body, or a string body with the content type its ResponseSpec declares. */
+export interface RouteResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** Set for a non-JSON body (which must then be a string); absent means JSON. */
+  contentType?: string;
 }
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
@@ -30,6 +42,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   tags?: string[];
   /** The permission a caller needs (checked by the router); null means any authenticated caller. */
   permission: string | null;
+  /** The license feature this route needs; checked after the permission when the router has a featureGate. */
+  feature?: LicenseFeature;
   params?: P;
   query?: Q;
   body?: B;
@@ -40,7 +54,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
     body: z.output<B>;
     caller: Caller;
     requestId: string;
-  }) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+  }) => Promise<RouteResult>;
 }
 
 export interface RequestInput {
@@ -60,11 +74,12 @@ export interface Route {
   readonly description?: string;
   readonly tags?: string[];
   readonly permission: string | null;
+  readonly feature?: LicenseFeature;
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
-  invoke(input: RequestInput): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+  invoke(input: RequestInput): Promise<RouteResult>;
 }
 
 function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -92,6 +107,13 @@ export function defineRoute<
       const spec = meta.responses[result.status];
       if (!spec)
         throw new SensorHttpInvariantError(`${meta.operationId} returned undeclared status ${result.status}`);
+      if (
+        (result.contentType ?? null) !== (spec.contentType ?? null) ||
+        (spec.contentType && typeof result.body !== 'string')
+      )
+        throw new SensorHttpInvariantError(
+          `${meta.operationId} returned a ${result.contentType ?? 'JSON'} body for a ${spec.contentType ?? 'JSON'} response`,
+        );
       // The response schema is an allow-list: a field the spec does not declare is stripped, a wrong shape is a 500.
       const body_ = spec.schema ? spec.schema.parse(result.body) : result.body;
       return { ...result, body: body_ };
@@ -141,6 +163,11 @@ export interface RouterOptions {
   bodyLimitBytes?: number;
   /** Resolves the caller; called only once a route matched, so unknown routes are 404 without authentication. */
   caller(event: APIGatewayProxyEvent): Caller;
+  /**
+   * Throws (e.g. FeatureDisabledError, mapped to 403 by the handler's classifier) when the license does not enable
+   * a route's `feature`. Without it, `feature` is not checked.
+   */
+  featureGate?: (feature: LicenseFeature) => Promise<void>;
 }
 
 export interface Router {
@@ -175,6 +202,9 @@ export function createRouter(routes: readonly Route[], options: RouterOptions): 
       if (permission !== null && !caller.permissions.has(permission)) {
         throw new ForbiddenError(`missing permission ${permission}`);
       }
+      // The license after the permission: a caller who may not use the route learns nothing about the license.
+      if (best.route.feature !== undefined && options.featureGate)
+        await options.featureGate(best.route.feature);
       const needsBody = best.route.body !== undefined;
       const body = needsBody
         ? readJsonBody(event, options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES)
@@ -190,6 +220,8 @@ export function createRouter(routes: readonly Route[], options: RouterOptions): 
         caller,
         requestId,
       });
+      if (result.contentType !== undefined)
+        return rawResponse(result.status, String(result.body), result.contentType, requestId, result.headers);
       return jsonResponse(result.status, result.body, requestId, result.headers);
     },
   };
