@@ -23,6 +23,7 @@ import {
   findingToJsonLine,
   serializeCbom,
 } from '#shared/export/index';
+import { BatchedWriter } from '#shared/export/stream';
 import type { Finding } from '#shared/findings/index';
 import type { FindingStore, Resolution, StoredFinding } from '#shared/scan/ports';
 
@@ -55,11 +56,15 @@ function documentOf(stored: StoredFinding): Finding {
   return { ...stored.document, first_found: stored.firstSeenAt };
 }
 
-/** Writes through `produce` into `<final>.<pid>.<n>.tmp`, fsyncs, renames over `final`, fsyncs the directory. */
-export async function writeAtomically(
-  final: string,
-  produce: (out: Writable) => Promise<void>,
-): Promise<void> {
+/** A report being written to its temp file: commit() makes it the report, abort() leaves the old one untouched. */
+export interface AtomicFile {
+  out: Writable;
+  commit(): Promise<void>;
+  abort(): void;
+}
+
+/** Opens `<final>.<pid>.<n>.tmp` for writing; commit() fsyncs it, renames it over `final` and fsyncs the directory. */
+export async function openAtomically(final: string): Promise<AtomicFile> {
   const dir = path.dirname(final);
   const tmp = `${final}.${process.pid}.${Date.now()}${TMP_SUFFIX}`;
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
@@ -68,40 +73,61 @@ export async function writeAtomically(
   out.on('error', (error) => {
     failure.error ??= error;
   });
-  try {
-    await once(out, 'open');
-    await produce(out);
-    if (failure.error) throw failure.error;
-    out.end();
-    // Rejects when the stream failed while flushing.
-    await finished(out);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, final);
-  } catch (error) {
+  const abort = () => {
     out.destroy();
     rmSync(tmp, { force: true });
+  };
+  try {
+    await once(out, 'open');
+  } catch (error) {
+    abort();
     throw error;
   }
-  // The rename itself is durable only once the directory entry is on disk.
-  try {
-    const dfd = openSync(dir, 'r');
+  const commit = async () => {
     try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
+      if (failure.error) throw failure.error;
+      out.end();
+      // Rejects when the stream failed while flushing.
+      await finished(out);
+      const fd = openSync(tmp, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, final);
+    } catch (error) {
+      abort();
+      throw error;
     }
-  } catch {
-    // Some platforms (Windows) cannot open a directory; the rename is still atomic there.
-  }
+    // The rename itself is durable only once the directory entry is on disk.
+    try {
+      const dfd = openSync(dir, 'r');
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {
+      // Some platforms (Windows) cannot open a directory; the rename is still atomic there.
+    }
+  };
+  return { out, commit, abort };
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+/** Writes through `produce` into a temp file, fsyncs, renames over `final`, fsyncs the directory. */
+export async function writeAtomically(
+  final: string,
+  produce: (out: Writable) => Promise<void>,
+): Promise<void> {
+  const file = await openAtomically(final);
+  try {
+    await produce(file.out);
+  } catch (error) {
+    file.abort();
+    throw error;
+  }
+  await file.commit();
 }
 
 /** Removes temp files a crashed earlier run left behind (only ours: the report names with .tmp). */
@@ -113,20 +139,22 @@ function removeStaleTemps(dir: string, names: readonly string[]): void {
   }
 }
 
-/** The sensor's open findings page by page from the store: each report streams them, none holds them all. */
-async function* openFindings(store: FindingStore, sensorKey: string): AsyncGenerator<Finding> {
-  for await (const page of store.listFindings(sensorKey, { status: 'open' })) {
-    for (const stored of page) yield documentOf(stored);
-  }
-}
-
 /**
  * Writes the sensor's open findings (JSONL, CSV, CBOM) and this scan's resolutions (JSONL) as `formats` asks.
- * jsonl covers both findings and resolutions.
+ * jsonl covers both findings and resolutions. The open findings are read from the store once, page by page, and
+ * each page goes to every report (and to `onPage`, which the summary uses), so no report holds them all and the
+ * store is not read once per format. Each file is replaced atomically; a failure leaves every previous report.
  */
 export async function writeLocalExport(
   config: LocalExportPluginConfig,
-  input: { findings: FindingStore; sensorKey: string; scanId: string; resolutions: readonly Resolution[] },
+  input: {
+    findings: FindingStore;
+    sensorKey: string;
+    scanId: string;
+    resolutions: readonly Resolution[];
+    /** Called with every page of open findings as the reports read them (the end-of-scan summary). */
+    onPage?: (page: readonly Finding[]) => void;
+  },
 ): Promise<LocalExportResult> {
   const dir = path.resolve(config.outputDir);
   mkdirSync(dir, { recursive: true });
@@ -134,52 +162,58 @@ export async function writeLocalExport(
   removeStaleTemps(dir, Object.values(names));
   const result: LocalExportResult = { files: {}, findings: 0, resolutions: input.resolutions.length };
   const formats = new Set(config.formats);
-  const each = () => openFindings(input.findings, input.sensorKey);
 
-  if (formats.has('jsonl')) {
-    const file = path.join(dir, names.findings);
-    await writeAtomically(file, async (out) => {
-      for await (const finding of each()) {
-        await write(out, findingToJsonLine(finding));
-        result.findings += 1;
-      }
-    });
-    result.files.findings = file;
-    const resolutions = path.join(dir, names.resolutions);
-    await writeAtomically(resolutions, async (out) => {
-      for (const resolution of input.resolutions) await write(out, `${JSON.stringify(resolution)}\n`);
-    });
-    result.files.resolutions = resolutions;
-  }
-  if (formats.has('csv')) {
-    const file = path.join(dir, names.csv);
-    let rows = 0;
-    await writeAtomically(file, async (out) => {
-      await write(out, csvHeaderLine());
-      for await (const finding of each()) {
-        await write(out, findingToCsvLine(finding));
-        rows += 1;
-      }
-    });
-    result.findings = rows;
-    result.files.csv = file;
-  }
-  if (formats.has('cbom')) {
-    const file = path.join(dir, names.cbom);
+  const opened: Array<{ kind: keyof LocalExportResult['files']; path: string; file: AtomicFile }> = [];
+  const open = async (kind: keyof LocalExportResult['files'], name: string) => {
+    const file = path.join(dir, name);
+    const handle = await openAtomically(file);
+    opened.push({ kind, path: file, file: handle });
+    return new BatchedWriter(handle.out);
+  };
+  try {
+    const jsonl = formats.has('jsonl') ? await open('findings', names.findings) : null;
+    const csv = formats.has('csv') ? await open('csv', names.csv) : null;
+    if (csv) await csv.write(csvHeaderLine());
     // The CBOM is one JSON document: its builder holds one entry per certificate until it is serialized.
-    const builder = new CbomBuilder();
+    const builder = formats.has('cbom') ? new CbomBuilder() : null;
     let count = 0;
-    for await (const finding of each()) {
-      builder.add(finding);
-      count += 1;
+    for await (const page of input.findings.listFindings(input.sensorKey, { status: 'open' })) {
+      const documents = page.map(documentOf);
+      input.onPage?.(documents);
+      for (const finding of documents) {
+        if (jsonl) await jsonl.write(findingToJsonLine(finding));
+        if (csv) await csv.write(findingToCsvLine(finding));
+        builder?.add(finding);
+      }
+      count += documents.length;
     }
-    await writeAtomically(file, async (out) => {
-      await write(out, serializeCbom(builder.build()));
-    });
+    await jsonl?.flush();
+    await csv?.flush();
+    if (formats.has('jsonl')) {
+      const resolutions = await open('resolutions', names.resolutions);
+      for (const resolution of input.resolutions) await resolutions.write(`${JSON.stringify(resolution)}\n`);
+      await resolutions.flush();
+    }
+    if (builder) {
+      const cbom = await open('cbom', names.cbom);
+      await cbom.write(serializeCbom(builder.build()));
+      await cbom.flush();
+    }
+    for (const { kind, path: file, file: handle } of opened) {
+      await handle.commit();
+      result.files[kind] = file;
+    }
     result.findings = count;
-    result.files.cbom = file;
+  } catch (error) {
+    for (const { file } of opened) file.abort();
+    throw error;
   }
   return result;
+}
+
+/** A store that can list one scan's resolutions without reading documents (the SQLite store). */
+export interface ResolvedByScan {
+  resolvedBy(sensorKey: string, scanId: string): Promise<Resolution[]>;
 }
 
 /** This scan's resolutions: findings of the sensor it resolved (the finalizer's own rule for resolution batches). */
@@ -188,6 +222,9 @@ export async function resolutionsOf(
   sensorKey: string,
   scanId: string,
 ): Promise<Resolution[]> {
+  // The SQLite store answers from its index columns; other stores are listed (documents included).
+  const direct = (store as Partial<ResolvedByScan>).resolvedBy;
+  if (typeof direct === 'function') return direct.call(store, sensorKey, scanId);
   const out: Resolution[] = [];
   for await (const page of store.listFindings(sensorKey, { status: 'resolved' })) {
     for (const f of page) {

@@ -439,17 +439,23 @@ export async function runRemoteScan(
     }
 
     if (final.state === 'COMPLETED' || final.state === 'PARTIAL') {
-      outcome.summary = await summaryOf(deps, final.sensorKey, clock.now());
-      outcome.summaryText = formatRemoteSummary(final, outcome.summary);
+      const now = clock.now();
       if (config.localExport) {
+        // The summary is counted from the pages the reports read: the open findings are read once, not twice.
+        const summary = emptyRemoteSummary();
         outcome.localExport = await writeLocalExport(config.localExport, {
           findings: deps.findings,
           sensorKey: final.sensorKey,
           scanId: final.scanId,
           resolutions: await resolutionsOf(deps.findings, final.sensorKey, final.scanId),
+          onPage: (page) => addToRemoteSummary(summary, page, now),
         });
+        outcome.summary = summary;
         logger.info('reports written', { ...outcome.localExport.files });
+      } else {
+        outcome.summary = await summaryOf(deps, final.sensorKey, now);
       }
+      outcome.summaryText = formatRemoteSummary(final, outcome.summary);
     } else {
       outcome.summaryText = formatRemoteSummary(final, summarizeRemote([], clock.now()));
     }

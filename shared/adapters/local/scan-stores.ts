@@ -4,7 +4,7 @@
 // check-and-write can never interleave with another caller's, and a crash leaves each call all-or-nothing.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { InputError, SensorError } from '#shared/errors';
@@ -124,7 +124,7 @@ const MIGRATIONS: readonly string[] = [
     last_seen_scan_id TEXT NOT NULL,
     resolved_at TEXT,
     resolved_by_scan_id TEXT,
-    -- gzip of the Finding document's JSON, as the DynamoDB adapter stores it.
+    -- The Finding document's JSON (UTF-8; rows written before this change hold it gzipped: both are read).
     document BLOB NOT NULL,
     PRIMARY KEY (sensor_key, finding_id)
   );
@@ -327,8 +327,8 @@ export function openLocalState(stateDir: string, options: LocalStateOptions = {}
   try {
     db.read(() => {
       sqlite.pragma('locking_mode = EXCLUSIVE');
-      // Only takes effect on a new file. Finding rows are ~2 KB (a gzipped document): 4 KB pages hold one each
-      // and waste half; 16 KB pages hold seven.
+      // Only takes effect on a new file. Finding rows are ~4 KB (the document's JSON): 4 KB pages would spill
+      // each row to an overflow page; 16 KB pages hold about four.
       sqlite.pragma(`page_size = ${PAGE_SIZE}`);
       // Taking the write lock first: this is where a second opener fails (after lockTimeoutMs).
       sqlite.exec('BEGIN EXCLUSIVE; COMMIT');
@@ -703,6 +703,14 @@ interface FindingRow {
   document: Buffer;
 }
 
+/** A stored document's JSON: plain UTF-8 since schema 1's rows stopped being gzipped, gzip in older rows. */
+export function documentText(stored: Buffer): string {
+  // JSON text starts with '{'; a gzip member with the magic bytes 1f 8b.
+  return stored[0] === 0x1f && stored[1] === 0x8b
+    ? gunzipSync(stored).toString('utf8')
+    : stored.toString('utf8');
+}
+
 function findingFromRow(row: FindingRow): StoredFinding {
   return {
     sensorKey: row.sensor_key,
@@ -715,7 +723,7 @@ function findingFromRow(row: FindingRow): StoredFinding {
     lastSeenScanId: row.last_seen_scan_id,
     resolvedAt: row.resolved_at,
     resolvedByScanId: row.resolved_by_scan_id,
-    document: JSON.parse(gunzipSync(row.document).toString('utf8')) as Finding,
+    document: JSON.parse(documentText(row.document)) as Finding,
   };
 }
 
@@ -771,8 +779,9 @@ export class LocalFindingStore implements FindingStore {
             stored.lastSeenScanId,
             stored.resolvedAt,
             stored.resolvedByScanId,
-            // Compressed only when written (a redelivery writes nothing); gzip is most of an upsert's CPU cost.
-            gzipSync(JSON.stringify(stored.document)),
+            // Plain JSON: a gzip per document was 60% of an upsert's CPU (mostly zlib's per-call setup, whatever
+            // the level) and a gunzip per read; the price is rows about 2.3x larger (docs/local-state.md).
+            Buffer.from(JSON.stringify(stored.document), 'utf8'),
           );
         }
         return decision.outcome;
@@ -818,6 +827,31 @@ export class LocalFindingStore implements FindingStore {
       if (rows.length < FINDINGS_CHUNK) return;
       after = rows.at(-1)!.finding_id;
     }
+  }
+
+  /**
+   * The findings of the sensor that `scanId` resolved, from the indexed columns alone (no document is read): the
+   * remote run's resolutions report, without listing every resolved finding of the sensor's history.
+   */
+  async resolvedBy(sensorKey: string, scanId: string): Promise<Resolution[]> {
+    await Promise.resolve();
+    const rows = this.db.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT finding_id, certificate_id, resolved_at FROM findings
+             WHERE sensor_key = ? AND status = 'resolved' AND resolved_by_scan_id = ? AND resolved_at IS NOT NULL
+             ORDER BY finding_id`,
+          )
+          .all(sensorKey, scanId) as Pick<FindingRow, 'finding_id' | 'certificate_id' | 'resolved_at'>[],
+    );
+    return rows.map((row) => ({
+      findingId: row.finding_id,
+      certificateId: row.certificate_id,
+      sensorKey,
+      resolvedAt: row.resolved_at!,
+      scanId,
+    }));
   }
 
   async *resolveUnseen(sensorKey: string, scanId: string, resolvedAt: string): AsyncIterable<Resolution[]> {
