@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { SensorError } from '#shared/errors';
 import { registerInspectCommand } from './inspect-command';
 import { registerKeysCommand } from './keys-command';
+import { registerLicenseCommand } from './license-command';
 import {
   CommandExit,
   SCAN_EXIT_HELP,
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerSimulatorCommand(program);
   registerInspectCommand(program);
   registerKeysCommand(program);
+  registerLicenseCommand(program);
   registerDemoCommand(program);
   return program;
 }
