@@ -338,6 +338,21 @@ export function verifyUsageLog(xml: string, options: { publicKeyPem?: string } =
     if (root.namespaceURI !== USAGE_LOG_NAMESPACE || root.localName !== 'UsageLog')
       throw new Refused(`the root element must be UsageLog in ${USAGE_LOG_NAMESPACE}`);
     unverified = { ...summary(root), runs: 0 };
+    // Canonicalisation ignores comments and unwraps CDATA; the builder emits neither, so their presence is an edit.
+    const kinds: Record<number, string> = {
+      4: 'a CDATA section',
+      7: 'a processing instruction',
+      8: 'a comment',
+    };
+    const walk = (node: Node): void => {
+      for (const child of Array.from(node.childNodes ?? [])) {
+        const kind = kinds[child.nodeType];
+        if (kind && !(child.nodeType === 7 && child.nodeName === 'xml'))
+          throw new Refused(`the usage log contains ${kind}, which the sensor never writes (edited)`);
+        walk(child);
+      }
+    };
+    walk(doc);
     if (root.getAttribute('Id') !== USAGE_LOG_ID)
       throw new Refused(`the root element's Id must be "${USAGE_LOG_ID}"`);
 
