@@ -144,6 +144,11 @@ function collectionPredicates(
 ): CertificatePredicate[] {
   if (context === null) return [];
   const where = `sensor ${context.sensorKey} (${context.url})`;
+  if (context.captureError !== undefined) {
+    warnings.push(
+      `${where}: Command's collections, expiration alerts and workflow definitions could not be read at scan ${context.scanId} (${context.captureError}), so its certificates were not judged for the alert/workflow collection category`,
+    );
+  }
   const byId = new Map(context.collections.map((c) => [c.Id, c]));
   const referenced = new Map<number, string[]>();
   const reference = (id: number, by: string) => {

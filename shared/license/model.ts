@@ -126,4 +126,9 @@ export interface CommandContextSnapshot {
     CertificateQuery: { Id: number; Name: string } | null;
   }>;
   workflowDefinitions: Array<{ Id: string; DisplayName: string; Key: string; WorkflowType: string }>;
+  /**
+   * Set when Command's lists could not be read at this scan (e.g. HTTP 403) and no earlier snapshot existed: the lists
+   * are empty, so the sensor's certificates still count in categories 1-6 and the count warns about category 7.
+   */
+  captureError?: string;
 }

@@ -182,6 +182,7 @@ async function storeCommandContext(deps: ScanDeps, scan: ScanRecord, client: Com
       scanId: scan.scanId,
       error: reason,
     });
+    await keepSensorCountable(deps, scan, reason);
     await deps.scans
       .addError(scan.scanId, {
         where: 'command-context',
@@ -194,6 +195,33 @@ async function storeCommandContext(deps: ScanDeps, scan: ScanRecord, client: Com
           error: storeError instanceof Error ? storeError.message : String(storeError),
         });
       });
+  }
+}
+
+/**
+ * The licence count reads only sensors that have a snapshot. Without an earlier one, an empty snapshot naming the
+ * failure keeps the sensor's certificates counted (categories 1-6) and makes the count warn; an earlier one is kept.
+ */
+async function keepSensorCountable(deps: ScanDeps, scan: ScanRecord, reason: string): Promise<void> {
+  if (!deps.contexts) return;
+  try {
+    const existing = await deps.contexts.listContexts();
+    if (existing.some((context) => context.sensorKey === scan.sensorKey)) return;
+    await deps.contexts.putContext({
+      sensorKey: scan.sensorKey,
+      url: scan.sensor.url,
+      capturedAt: deps.clock.now().toISOString(),
+      scanId: scan.scanId,
+      collections: [],
+      expirationAlerts: [],
+      workflowDefinitions: [],
+      captureError: reason,
+    });
+  } catch (error) {
+    deps.logger.warn('storing an empty Command context failed', {
+      scanId: scan.scanId,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 

@@ -470,17 +470,49 @@ describe('actioned certificates over a scanned simulator inventory', () => {
     expect(logger.warnings.map((w) => w.message)).toContain(
       'capturing the Command context for the licence count failed; the scan goes on',
     );
-    expect(await contexts.listContexts()).toEqual([]);
-    // The daily job would pass the sensor with a null context: categories 1-6 still count, 7 warns.
-    const result = await countActionedCertificates(
-      [{ context: null, findings: p.findings.listFindings(scan.sensorKey, { status: 'open' }) }],
-      { now: NOW, excludedMetadataFields: EXCLUDED },
-    );
+    // No earlier snapshot: an empty one naming the failure keeps the sensor in the count.
+    const [fallback, ...others] = await contexts.listContexts();
+    expect(others).toEqual([]);
+    expect(fallback).toMatchObject({
+      sensorKey: scan.sensorKey,
+      scanId: scan.scanId,
+      collections: [],
+      expirationAlerts: [],
+      workflowDefinitions: [],
+      captureError: expect.stringMatching(/HTTP 403/) as unknown,
+    });
+    const result = await countFromStores(p, contexts);
     const expected = expectedCounts(sim.inventory.list(), NOW.getTime());
-    expect(result.categories.alertOrWorkflowCollection).toBe(0);
-    expect(result.categories.privateKey).toBe(expected.categories.privateKey);
+    // Categories 1-6 still count as computed independently; 7 is not judged and the count says why.
+    const { alertOrWorkflowCollection: _skipped, ...counted } = expected.categories;
+    expect(result.categories).toEqual({ ...counted, alertOrWorkflowCollection: 0 });
+    expect(result.examined).toBe(expected.examined);
     expect(result.warnings).toEqual([
-      expect.stringMatching(new RegExp(`^sensor ${scan.sensorKey}: no Command context`)),
+      expect.stringMatching(
+        new RegExp(
+          `^sensor ${scan.sensorKey} \\(.*\\): Command's collections, .* could not be read at scan ${scan.scanId} \\(.*HTTP 403`,
+        ),
+      ),
     ]);
+  });
+
+  it('a failed capture keeps the snapshot of an earlier scan', async () => {
+    const { sim, p, contexts, input } = await setup();
+    const first = await runScan(p, input());
+    sim.faults.add({
+      match: { path: '/Workflow/Definitions' },
+      times: Infinity,
+      action: { type: 'status', status: 500 },
+    });
+    const second = await runScan(p, input());
+    expect(second.state).toBe('COMPLETED');
+    expect(second.errors.map((e) => e.where)).toEqual(['command-context']);
+    const [kept] = await contexts.listContexts();
+    expect(kept).toMatchObject({ scanId: first.scanId, collections: expect.any(Array) as unknown });
+    expect(kept!.captureError).toBeUndefined();
+    expect(kept!.collections).toHaveLength(COLLECTIONS.length);
+    const result = await countFromStores(p, contexts);
+    const expected = expectedCounts(sim.inventory.list(), NOW.getTime());
+    expect(result.categories).toEqual(expected.categories);
   });
 });

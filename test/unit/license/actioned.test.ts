@@ -476,6 +476,15 @@ describe('alert and workflow collections', () => {
     ).toBe(true);
   });
 
+  it('a context whose capture failed counts categories 1-6 and warns about 7', async () => {
+    const failed = context({ scanId: 'scan-7', captureError: 'HTTP 403 on GET /CertificateCollections' });
+    const result = await count([source([finding({ HasPrivateKey: true })], failed)]);
+    expect(result).toMatchObject({ total: 1, categories: { ...NONE, privateKey: 1 } });
+    expect(result.warnings).toEqual([
+      "sensor sensor-a (https://command.example.com/KeyfactorAPI): Command's collections, expiration alerts and workflow definitions could not be read at scan scan-7 (HTTP 403 on GET /CertificateCollections), so its certificates were not judged for the alert/workflow collection category",
+    ]);
+  });
+
   it('a sensor without a captured context gets a warning and no collection category', async () => {
     const result = await count([source([stored(finding({ IssuedCN: 'x' }), 'sensor-z')], null)]);
     expect(result.warnings).toEqual([expect.stringMatching(/^sensor sensor-z: no Command context/)]);
