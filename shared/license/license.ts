@@ -195,13 +195,19 @@ function keyIdOfKey(publicKey: KeyObject): string {
 
 /** SHA-256 of the public key's SPKI DER, hex, first 16 characters. Throws InputError when it is not a public key. */
 export function keyIdOf(publicKeyPem: string): string {
-  let key: KeyObject;
-  try {
-    key = createPublicKey(publicKeyPem);
-  } catch {
-    throw new InputError('not a PEM public key (expected -----BEGIN PUBLIC KEY----- SPKI)');
-  }
+  const key = publicKeyFrom(publicKeyPem);
+  if (key === null) throw new InputError('not a PEM public key (expected -----BEGIN PUBLIC KEY----- SPKI)');
   return keyIdOfKey(key);
+}
+
+/** The public key in `pem`, or null. A private key is refused: Node would derive its public half, hiding the mistake. */
+function publicKeyFrom(pem: string): KeyObject | null {
+  if (typeof pem !== 'string' || /PRIVATE KEY-----/.test(pem)) return null;
+  try {
+    return createPublicKey(pem);
+  } catch {
+    return null;
+  }
 }
 
 function algorithmOf(key: KeyObject): LicenseSignatureAlgorithm | null {
@@ -253,13 +259,9 @@ const trustedKeyCache = new Map<string, { keyId: string; key: KeyObject } | null
 function trustedKey(pem: string): { keyId: string; key: KeyObject } | null {
   let entry = trustedKeyCache.get(pem);
   if (entry === undefined) {
-    try {
-      const key = createPublicKey(pem);
-      entry = { keyId: keyIdOfKey(key), key };
-    } catch {
-      // A broken trusted key cannot verify anything; the license is then refused as signed by an unknown key.
-      entry = null;
-    }
+    const key = publicKeyFrom(pem);
+    // A broken trusted key cannot verify anything; the license is then refused as signed by an unknown key.
+    entry = key === null ? null : { keyId: keyIdOfKey(key), key };
     if (trustedKeyCache.size < 256) trustedKeyCache.set(pem, entry);
   }
   return entry;

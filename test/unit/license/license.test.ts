@@ -51,6 +51,8 @@ describe('keyIdOf', () => {
 
   it('refuses something that is not a public key', () => {
     expect(() => keyIdOf('not a key')).toThrow(/not a PEM public key/);
+    // Node would derive the public half of a private key; a private key where a public one belongs is a mistake.
+    expect(() => keyIdOf(TEST_VENDOR_PRIVATE_KEY)).toThrow(/not a PEM public key/);
   });
 });
 
