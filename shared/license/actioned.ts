@@ -28,6 +28,8 @@ export interface ActionedOptions {
   excludedMetadataFields: readonly string[];
 }
 
+/** How many unjudgeable findings a warning names (the rest are counted, not listed). */
+const MAX_NAMED_FINDINGS = 5;
 /** Command's certificate state for revoked certificates. */
 const REVOKED = 2;
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -58,13 +60,28 @@ export async function countActionedCertificates(
   for await (const source of sources) {
     const collections = collectionPredicates(source.context, options.now, warnings);
     let sensorKey: string | undefined;
+    const unjudged: string[] = [];
     for await (const page of source.findings) {
       for (const stored of page) {
         if (stored.status !== 'open') continue;
         sensorKey ??= stored.sensorKey;
-        const bits = categoryBits(stored.document, now, excluded, collections);
+        let bits = 0;
+        try {
+          bits = categoryBits(stored.document, now, excluded, collections);
+        } catch (error) {
+          // One damaged stored document must not stop the licence count; it is examined, not counted, and named.
+          unjudged.push(`${stored.findingId} (${error instanceof Error ? error.message : String(error)})`);
+        }
         bitsById.set(stored.findingId, (bitsById.get(stored.findingId) ?? 0) | bits);
       }
+    }
+    if (unjudged.length > 0) {
+      const shown = unjudged.slice(0, MAX_NAMED_FINDINGS).join('; ');
+      const more =
+        unjudged.length > MAX_NAMED_FINDINGS ? ` and ${unjudged.length - MAX_NAMED_FINDINGS} more` : '';
+      warnings.push(
+        `sensor ${sensorKey ?? '(unknown)'}: ${unjudged.length} stored finding(s) could not be judged and were not counted: ${shown}${more}`,
+      );
     }
     if (source.context === null && sensorKey !== undefined) {
       warnings.push(

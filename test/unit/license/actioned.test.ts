@@ -313,6 +313,23 @@ describe('combinations and de-duplication', () => {
     });
   });
 
+  it('a damaged stored document is examined, not counted, and named in a warning', async () => {
+    const good = finding({ HasPrivateKey: true });
+    const damaged = finding({ HasPrivateKey: true });
+    const keyfactor = damaged.crypto.x509.keyfactor as unknown as Record<string, unknown>;
+    delete keyfactor['locations'];
+    keyfactor['cert_state'] = undefined;
+    const result = await count([source([good, damaged])]);
+    expect(result).toMatchObject({ total: 1, examined: 2, categories: { ...NONE, privateKey: 1 } });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^sensor sensor-a: 1 stored finding\\(s\\) could not be judged and were not counted: ${damaged.id} \\(`,
+        ),
+      ),
+    ]);
+  });
+
   it('resolved findings are neither examined nor counted', async () => {
     const gone = stored(finding({ HasPrivateKey: true }), 'sensor-a', 'resolved');
     const result = await count([source([gone, finding({ HasPrivateKey: true })])]);
