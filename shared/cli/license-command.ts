@@ -207,6 +207,11 @@ function issue(options: IssueOptions, io: LicenseIo): void {
       `${describeAllowance(doc.actionedCertificates)}; signed ${signed.signature.algorithm} with key id ` +
       `${signed.signature.keyId}${options.out ? `; written to ${options.out}` : ''}\n`,
   );
+  // Deliberate for test licenses (--issued-at / --expires in the past), but worth saying.
+  if (Date.parse(expiresAt) <= now.getTime())
+    io.stderr.write(`warning: license ${doc.licenseId} is already expired (expires ${expiresAt})\n`);
+  else if (Date.parse(issuedAt) > now.getTime() + 5 * 60_000)
+    io.stderr.write(`warning: license ${doc.licenseId} is not valid before ${issuedAt}\n`);
 }
 
 function describeLicense(license: LicenseDocument, instanceChecked: boolean, now: Date): string[] {

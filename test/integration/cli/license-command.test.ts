@@ -290,6 +290,7 @@ describe('kfsensor license show', () => {
       expired,
     ]);
     expect(made.code).toBe(0);
+    expect(made.err).toContain('warning: license LIC-OLD is already expired');
     const result = await run(['show', expired, '--public-key', ED_PUB, '--instance-id', 'inst-cli-1']);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(

@@ -140,6 +140,15 @@ describe('verifyLicense: valid', () => {
     expect(result.valid && result.signedBy).toBe(keyIdOf(TEST_VENDOR_RSA_PUBLIC_KEY));
   });
 
+  it('signs and verifies non-ASCII names as UTF-8; one changed character is a bad signature', () => {
+    const text = issueTestLicense({ licensee: 'Exámple Çorp 株式会社 🚀' });
+    const result = verifyLicense(text, options);
+    expect(result.valid && result.license.licensee).toBe('Exámple Çorp 株式会社 🚀');
+    // Escaped in the file instead of literal: the same string, so still valid.
+    expect(verifyLicense(text.replace('株', '\\u682a'), options).valid).toBe(true);
+    expect(refused(verifyLicense(text.replace('株', '枺'), options)).reason).toBe('bad-signature');
+  });
+
   it('accepts Site-License and an empty feature list', () => {
     const text = issueTestLicense({ features: [], actionedCertificates: { type: 'Site-License' } });
     const result = verifyLicense(text, options);
