@@ -16,6 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { LICENSE_ENV } from '#shared/adapters/aws/license-deps';
 import { SCAN_ENV, type ScanEnvName } from '#shared/adapters/aws/scan-deps';
 import { FINDINGS_TABLE, SCANS_TABLE } from '#shared/adapters/aws/scan-stores';
 import { SensorFunction, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../constructs/sensor-function.ts';
@@ -480,10 +481,11 @@ export class StatelessStack extends Stack {
   /** Every variable licenseDepsFromEnv reads (shared/adapters/aws/license-deps.ts). */
   private licenseEnvironment(license: LicenseResources): Record<string, string> {
     return {
-      LICENSE_TABLE_NAME: license.licenseTable.tableName,
-      INSTANCE_ID: license.instanceId,
-      INSTANCE_KEY_SECRET_ARN: license.instanceKeySecret.secretArn,
-      LICENSE_EXCLUDED_METADATA_FIELDS: this.scanSettings.excludedMetadataFields,
+      [LICENSE_ENV.licenseTable]: license.licenseTable.tableName,
+      [LICENSE_ENV.instanceId]: license.instanceId,
+      [LICENSE_ENV.instanceKeySecretArn]: license.instanceKeySecret.secretArn,
+      [LICENSE_ENV.excludedMetadataFields]: this.scanSettings.excludedMetadataFields,
+      [LICENSE_ENV.deployment]: this.stackName,
     };
   }
 

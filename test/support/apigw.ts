@@ -222,7 +222,12 @@ export function parseResult(result: APIGatewayProxyResult): GatewayResponse {
   return {
     status: result.statusCode,
     headers,
-    body: result.body ? (JSON.parse(result.body) as unknown) : undefined,
+    // JSON bodies parsed; others (the usage log's XML) as the text API Gateway would send.
+    body: !result.body
+      ? undefined
+      : (headers['content-type'] ?? 'application/json').includes('json')
+        ? (JSON.parse(result.body) as unknown)
+        : result.body,
   };
 }
 

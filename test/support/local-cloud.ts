@@ -12,6 +12,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { localAwsClientConfig, type AwsClientConfig } from '#shared/adapters/aws/client-config';
+import { ensureInstanceKey } from '#shared/adapters/aws/instance-key';
+import { LICENSE_ENV } from '#shared/adapters/aws/license-deps';
+import { createLicenseTable } from '#shared/adapters/aws/license-stores';
 import { SCAN_ENV } from '#shared/adapters/aws/scan-deps';
 import { createScanTables, type ScanTableNames } from '#shared/adapters/aws/scan-stores';
 
@@ -26,7 +29,9 @@ export interface LocalCloud {
   aws: AwsClientConfig;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
-  tables: ScanTableNames;
+  tables: ScanTableNames & { license: string };
+  /** What licenses for this deployment must name. */
+  instanceId: string;
   queues: { start: LocalQueue; pageHigh: LocalQueue; pageNormal: LocalQueue; export: LocalQueue };
   /** Process-style environment for scanDepsFromEnv (includes AWS_ENDPOINT_URL and region). */
   env: Record<string, string>;
@@ -39,6 +44,8 @@ export interface LocalCloudOptions {
   ingestionToken?: string;
   pageMaxAttempts?: number;
   exportMaxAttempts?: number;
+  /** Metadata fields excluded from the actioned-certificate count (LICENSE_EXCLUDED_METADATA_FIELDS). */
+  excludedMetadataFields?: readonly string[];
 }
 
 async function createQueue(sqs: SQSClient, name: string, maxReceiveCount: number): Promise<LocalQueue> {
@@ -73,11 +80,17 @@ export async function createLocalCloud(
   const id = randomUUID().slice(0, 8);
   const sqs = new SQSClient(aws);
   const dynamo = new DynamoDBClient(aws);
-  const tables = { scans: `scans-${id}`, findings: `findings-${id}`, outbox: `outbox-${id}` };
+  const tables = {
+    scans: `scans-${id}`,
+    findings: `findings-${id}`,
+    outbox: `outbox-${id}`,
+    license: `license-${id}`,
+  };
   const pageAttempts = options.pageMaxAttempts ?? 3;
   const exportAttempts = options.exportMaxAttempts ?? 5;
-  const [, start, pageHigh, pageNormal, exportQueue] = await Promise.all([
+  const [, , start, pageHigh, pageNormal, exportQueue] = await Promise.all([
     createScanTables(dynamo, tables),
+    createLicenseTable(dynamo, tables.license),
     createQueue(sqs, `start-${id}`, 3),
     createQueue(sqs, `page-high-${id}`, pageAttempts),
     createQueue(sqs, `page-normal-${id}`, pageAttempts),
@@ -90,6 +103,12 @@ export async function createLocalCloud(
       SecretString: JSON.stringify({ token: options.ingestionToken ?? `ingest-${randomUUID()}` }),
     }),
   );
+  // As deployed: a placeholder secret that the bootstrap custom resource fills with a generated key.
+  const instanceKeySecret = await secrets.send(
+    new CreateSecretCommand({ Name: `kfsensor-${id}/instance-key`, SecretString: '{"placeholder":true}' }),
+  );
+  await ensureInstanceKey(secrets, instanceKeySecret.ARN ?? '');
+  const instanceId = `local:${id}`;
   const busName = `scan-events-${id}`;
   await new EventBridgeClient(aws).send(new CreateEventBusCommand({ Name: busName }));
   const scheduleGroup = `schedules-${id}`;
@@ -117,6 +136,11 @@ export async function createLocalCloud(
     [SCAN_ENV.logLevel]: 'error',
     [SCAN_ENV.pageMaxAttempts]: String(pageAttempts),
     [SCAN_ENV.exportMaxAttempts]: String(exportAttempts),
+    [LICENSE_ENV.licenseTable]: tables.license,
+    [LICENSE_ENV.instanceId]: instanceId,
+    [LICENSE_ENV.instanceKeySecretArn]: instanceKeySecret.ARN ?? '',
+    [LICENSE_ENV.excludedMetadataFields]: (options.excludedMetadataFields ?? []).join(','),
+    [LICENSE_ENV.deployment]: `local-driver-${id}`,
   };
   return {
     endpoint,
@@ -124,6 +148,7 @@ export async function createLocalCloud(
     sqs,
     dynamo,
     tables,
+    instanceId,
     queues: { start, pageHigh, pageNormal, export: exportQueue },
     env,
     dlqBodies: async (queue) => {

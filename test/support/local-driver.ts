@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createApiKeyTables, DynamoApiKeyStore, DynamoAuditLog } from '#shared/adapters/aws/apikey-store';
+import { licenseDepsFromEnv } from '#shared/adapters/aws/license-deps';
 import { scanDepsFromEnv } from '#shared/adapters/aws/scan-deps';
 import {
   SqsEventSourceEmulator,
@@ -15,13 +16,17 @@ import { ApiKeyAuthenticator, ApiKeyService, ScryptKeyHasher, type Role } from '
 import { createCommandClient } from '#shared/keyfactor/index';
 import type { RetryPolicy } from '#shared/keyfactor/retry';
 import { silentLogger, type Logger } from '#shared/logging';
+import type { LicenseDocument } from '#shared/license/model';
+import { LicenseService, type LicenseDeps } from '#shared/license/service';
 import { createScanApi, type ScanDeps } from '#shared/scan/index';
 import { createApiHandler } from '../../functions/api/handler.ts';
 import { createAuthorizerHandler } from '../../functions/authorizer/handler.ts';
 import { createCollectorHandler } from '../../functions/collector/handler.ts';
 import { createExporterHandler } from '../../functions/exporter/handler.ts';
+import { createLicenseJobHandler, type LicenseJobSummary } from '../../functions/license-job/handler.ts';
 import { createPageWorkerHandler } from '../../functions/page-worker/handler.ts';
 import { gateway } from './apigw.ts';
+import { issueTestLicense, TEST_VENDOR_PUBLIC_KEY } from './license.ts';
 import { createLocalCloud, type LocalCloud, type LocalCloudOptions } from './local-cloud.ts';
 
 type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -37,6 +42,13 @@ export interface LocalDeploymentOptions extends LocalCloudOptions {
   wrap?: (stage: 'collector' | 'page-high' | 'page-normal' | 'exporter', handler: SqsHandler) => SqsHandler;
   /** Changes ScanDeps before the handlers are built (fault injection into a port). */
   adjustDeps?: (deps: ScanDeps) => ScanDeps;
+  /**
+   * The license installed before the first request (signed with the test vendor key, which this deployment trusts):
+   * by default every feature for a year; null installs none, so feature-gated routes answer 403.
+   */
+  license?: Partial<LicenseDocument> | null;
+  /** Changes LicenseDeps (e.g. a fixed clock) before the API and the license job are built. */
+  adjustLicenseDeps?: (deps: LicenseDeps) => LicenseDeps;
   logger?: Logger;
 }
 
@@ -50,6 +62,9 @@ export interface LocalDeployment {
   emulator: SqsEventSourceEmulator;
   /** Moves messages through the functions until every queue is empty (or the timeout). */
   drive(options?: DriveOptions): Promise<DriveResult>;
+  licenseDeps: LicenseDeps;
+  /** Invokes the real license-job handler as the EventBridge rule does (the daily 02:00 UTC run). */
+  runLicenseJob(): Promise<LicenseJobSummary>;
 }
 
 export async function startLocalDeployment(
@@ -82,10 +97,25 @@ export async function startLocalDeployment(
   const hasher = new ScryptKeyHasher({ N: 1024 });
   const service = new ApiKeyService({ store, audit, hasher });
   const authenticator = new ApiKeyAuthenticator({ store, audit, hasher });
+  // The deployed wiring, except that the test vendor key is trusted (code injection, as licenseDepsFromEnv allows).
+  const licenseBase = licenseDepsFromEnv({ ...cloud.env }, { logger, trustedKeys: [TEST_VENDOR_PUBLIC_KEY] });
+  const licenseDeps = options.adjustLicenseDeps ? options.adjustLicenseDeps(licenseBase) : licenseBase;
+  const license = new LicenseService(licenseDeps);
+  if (options.license !== null) {
+    const now = licenseDeps.clock.now().getTime();
+    const text = issueTestLicense({
+      instanceId: cloud.instanceId,
+      issuedAt: new Date(now - 86_400_000).toISOString(),
+      expiresAt: new Date(now + 365 * 86_400_000).toISOString(),
+      ...options.license,
+    });
+    await license.install(JSON.parse(text), 'local-driver');
+  }
   const call = gateway(
     createAuthorizerHandler({ authenticator, logger }),
-    createApiHandler({ service, scans: createScanApi(deps), logger }),
+    createApiHandler({ service, scans: createScanApi(deps), license, logger }),
   );
+  const licenseJob = createLicenseJobHandler(licenseDeps);
   const tokenFor = async (roles: Role[]) => (await service.create(null, { roles })).secret;
 
   const wrap = options.wrap ?? ((_stage, handler) => handler);
@@ -124,5 +154,21 @@ export async function startLocalDeployment(
     tokenFor,
     emulator,
     drive: (driveOptions) => emulator.drive(driveOptions),
+    licenseDeps,
+    runLicenseJob: () =>
+      licenseJob(
+        {
+          version: '0',
+          id: randomUUID(),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: '123456789012',
+          time: licenseDeps.clock.now().toISOString(),
+          region: cloud.aws.region,
+          resources: ['arn:aws:events:us-east-1:123456789012:rule/ActionedCertificateCount'],
+          detail: {},
+        },
+        {} as never,
+      ),
   };
 }

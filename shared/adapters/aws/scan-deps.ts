@@ -13,6 +13,7 @@ import { awsClientConfigFromEnv } from './client-config.ts';
 import { EventBridgePublisher } from './events.ts';
 import { EventBridgeScheduler } from './scheduler.ts';
 import { createDynamoScanStores } from './scan-stores.ts';
+import { DynamoCommandContextStore } from './license-stores.ts';
 import { SecretsManagerSecretSource } from './secrets.ts';
 import { SqsWorkQueue } from './work-queue.ts';
 
@@ -114,9 +115,10 @@ export function scanDepsFromEnv(
   const aws = awsClientConfigFromEnv(env);
   const logger = options.logger ?? jsonLogger({ service: options.service ?? 'scan', level: e.LOG_LEVEL });
   const clock = options.clock ?? systemClock;
+  const dynamo = new DynamoDBClient(aws);
   // Schedules and host leases are items of the scans table (their own partition keys), not tables of their own.
   const stores = createDynamoScanStores(
-    new DynamoDBClient(aws),
+    dynamo,
     { scans: e.SCANS_TABLE_NAME, findings: e.FINDINGS_TABLE_NAME, outbox: e.EXPORT_OUTBOX_TABLE_NAME },
     { clock },
   );
@@ -138,6 +140,10 @@ export function scanDepsFromEnv(
       startQueueArn: e.START_QUEUE_ARN,
       roleArn: e.SCHEDULER_ROLE_ARN,
     }),
+    // The collector keeps each sensor's Command context for the license job (licensing deployed: the table is set).
+    ...(env.LICENSE_TABLE_NAME
+      ? { contexts: new DynamoCommandContextStore(dynamo, env.LICENSE_TABLE_NAME) }
+      : {}),
     clock,
     logger,
     config: {
