@@ -1,6 +1,11 @@
 // API Lambda (API Gateway REST proxy): the /v3 routes over the API-key service; the caller comes from the authorizer.
 import { ApiKeyService } from '#shared/apikeys/index';
-import { apiConfigFromEnv, dynamoBackendFromEnv, scanApiFromEnv } from '#shared/api/config';
+import {
+  apiConfigFromEnv,
+  dynamoBackendFromEnv,
+  licenseServiceFromEnv,
+  scanApiFromEnv,
+} from '#shared/api/config';
 import { classifyLicenseError } from '#shared/api/license-routes';
 import { classifyApiKeyError, createApiRoutes } from '#shared/api/routes';
 import { classifyScanError } from '#shared/api/scan-routes';
@@ -44,7 +49,9 @@ function handlerFromEnv(): HttpHandler {
   const logger = jsonLogger({ service: 'api', level: config.LOG_LEVEL });
   const scans = scanApiFromEnv(logger);
   if (!scans) logger.warn('scan routes disabled: SCANS_TABLE_NAME is not set');
-  return createApiHandler({ service, scans, logger });
+  const license = licenseServiceFromEnv(logger);
+  if (!license) logger.warn('license routes and feature gates disabled: LICENSE_TABLE_NAME is not set');
+  return createApiHandler({ service, scans, license, logger });
 }
 
 let fromEnv: HttpHandler | undefined;

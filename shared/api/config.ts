@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfigFromEnv } from '#shared/adapters/aws/client-config';
 import { DynamoApiKeyStore, DynamoAuditLog } from '#shared/adapters/aws/apikey-store';
+import { LICENSE_ENV, licenseDepsFromEnv } from '#shared/adapters/aws/license-deps';
 import { SCAN_ENV, scanDepsFromEnv } from '#shared/adapters/aws/scan-deps';
 import type { ApiKeyStore, AuditLog } from '#shared/apikeys/index';
+import { LicenseService } from '#shared/license/service';
 import type { Logger } from '#shared/logging';
 import type { ScanApi } from '#shared/scan/ports';
 import { createScanApi } from '#shared/scan/service';
@@ -42,4 +44,17 @@ export function dynamoBackendFromEnv(
 export function scanApiFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): ScanApi | undefined {
   if (!env[SCAN_ENV.scansTable]) return undefined;
   return createScanApi(scanDepsFromEnv(env, { service: 'api', logger }));
+}
+
+/**
+ * The licensing service over its AWS adapters, or undefined when the deployment has no license table
+ * (LICENSE_TABLE_NAME unset: no license routes and no feature gates). When it is set, every licensing variable must be
+ * valid: a missing one fails the cold start, naming it.
+ */
+export function licenseServiceFromEnv(
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): LicenseService | undefined {
+  if (!env[LICENSE_ENV.licenseTable]) return undefined;
+  return new LicenseService(licenseDepsFromEnv(env, { service: 'api', logger }));
 }

@@ -33,6 +33,9 @@ beforeAll(async () => {
   vi.stubEnv('API_KEYS_TABLE_NAME', names.keys);
   vi.stubEnv('API_KEYS_AUDIT_TABLE_NAME', names.audit);
   vi.stubEnv('LOG_LEVEL', 'error');
+  // Licensing off: with it, the deployed handler gates scans and trusts only the vendor key, so no test license
+  // could enable them (test/integration/api/license-deployed.test.ts covers that wiring).
+  vi.stubEnv('LICENSE_TABLE_NAME', '');
   const service = new ApiKeyService({
     store: new DynamoApiKeyStore(dynamo, names.keys),
     audit: new DynamoAuditLog(dynamo, names.audit),
