@@ -380,8 +380,11 @@ export function verifyUsageLog(xml: string, options: { publicKeyPem?: string } =
     if (references.length !== 1 || references[0]?.getAttribute('URI') !== `#${USAGE_LOG_ID}`)
       throw new Refused(`the signature must have exactly one Reference, to "#${USAGE_LOG_ID}" (the root)`);
     // The root is the only element with that id: no second "usage-log" element for a wrapped copy to hide in.
+    // By local name and in any namespace, as xml-crypto resolves ids (`wsu:Id` counts too).
     const idHolders = Array.from(doc.getElementsByTagName('*')).filter((e) =>
-      ['Id', 'ID', 'id'].some((a) => e.getAttribute(a) === USAGE_LOG_ID),
+      Array.from(e.attributes).some(
+        (a) => ['Id', 'ID', 'id'].includes(a.localName ?? a.name) && a.value === USAGE_LOG_ID,
+      ),
     );
     if (idHolders.length !== 1) throw new Refused(`more than one element has the id "${USAGE_LOG_ID}"`);
 

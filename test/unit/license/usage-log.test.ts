@@ -1,5 +1,6 @@
 // The signed usage log: a built log verifies, and every edit to it — content, structure, signature, key — is refused;
 // signature wrapping, DTDs and oversize documents are refused; hostile strings are escaped, never spliced.
+import { createHash, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DOMParser } from '@xmldom/xmldom';
 import {
@@ -211,6 +212,43 @@ describe('verifyUsageLog', () => {
     expect(expected.keyFingerprint).toBe(keyFingerprint(key.privateKeyPem));
   });
 
+  it('is standard XML-DSig: digest and signature check out with node:crypto alone, without xml-crypto', () => {
+    // Exclusive C14N of this document done by hand: no signature (enveloped), namespace declaration first, other
+    // attributes sorted by name, empty elements expanded. The builder writes no characters C14N escapes differently.
+    const signedXml = xml.replace(/^<\?xml[^>]*\?>\n/, '').trimEnd();
+    const canonicalRoot = signedXml
+      .replace(signatureBlock(signedXml), '')
+      .replace(
+        /<([\w:]+)((?:\s+[\w:]+="[^"]*")*)\s*(\/?)>/g,
+        (_tag, name: string, attrs: string, empty: string) => {
+          const list = [...attrs.matchAll(/([\w:]+)="[^"]*"/g)].map((m) => ({
+            name: m[1] ?? '',
+            text: m[0],
+          }));
+          const ns = list.filter((a) => a.name.startsWith('xmlns'));
+          const rest = list
+            .filter((a) => !a.name.startsWith('xmlns'))
+            .sort((a, b) => (a.name < b.name ? -1 : 1));
+          const open = `<${name}${[...ns, ...rest].map((a) => ` ${a.text}`).join('')}>`;
+          return empty ? `${open}</${name}>` : open;
+        },
+      );
+    const digest = createHash('sha256').update(canonicalRoot, 'utf8').digest('base64');
+    expect(xml).toContain(`<ds:DigestValue>${digest}</ds:DigestValue>`);
+    const signedInfo = (/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/.exec(xml)?.[0] ?? '')
+      .replace('<ds:SignedInfo>', '<ds:SignedInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">')
+      .replace(/<(ds:\w+)([^<>]*?)\/>/g, '<$1$2></$1>');
+    const signatureValue = /<ds:SignatureValue>([^<]+)<\/ds:SignatureValue>/.exec(xml)?.[1] ?? '';
+    expect(
+      verify(
+        'RSA-SHA256',
+        Buffer.from(signedInfo, 'utf8'),
+        key.publicKeyPem,
+        Buffer.from(signatureValue, 'base64'),
+      ),
+    ).toBe(true);
+  });
+
   it('a year of daily runs builds and verifies', () => {
     const runs = Array.from({ length: 365 }, (_, i) =>
       run(1, { runId: `daily-${i}`, startedAt: new Date(Date.UTC(2025, 0, 1 + i, 2)).toISOString() }),
@@ -357,6 +395,15 @@ describe('verifyUsageLog', () => {
       const result = verifyUsageLog(forged);
       expect(result.valid).toBe(false);
       expect(result.reason).toMatch(/more than one element has the id/);
+    });
+
+    it('a second element carrying the id in another namespace or spelling', () => {
+      for (const attribute of ['Id', 'ID', 'id', 'x:Id']) {
+        const decoy = `<Decoy xmlns:x="urn:x" ${attribute}="usage-log"/>`;
+        const forged = xml.replace('<ActionedCertificateCounts>', `${decoy}<ActionedCertificateCounts>`);
+        expect(forged).not.toBe(xml);
+        expectRefused(forged, /more than one element has the id/);
+      }
     });
 
     it('the original kept inside the Signature (ds:Object) while the root is forged', () => {
