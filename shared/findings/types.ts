@@ -11,7 +11,7 @@ import type {
 import type { CertificateParseErrorReason } from '#shared/x509/index';
 
 /** Bumped when a field changes meaning or is removed (major) or when fields are added (minor). */
-export const FINDING_DOCUMENT_VERSION = '1.0.0';
+export const FINDING_DOCUMENT_VERSION = '1.1.0';
 
 /** AgileSec's sensor type for this sensor; the seed config says "Do not edit this value". */
 export const SENSOR_TYPE = 'Keyfactor Command';
