@@ -1,6 +1,8 @@
 // The licensing routes and the feature gates on the real router, LicenseService and scan core over memory adapters,
 // with real signed licenses: role matrix, install/refuse, gates on the scan and schedule routes, the XML download.
 import { validate } from '@readme/openapi-parser';
+import SwaggerClient from 'swagger-client';
+import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createMemoryLicenseStores,
@@ -18,8 +20,9 @@ import { classifyScanError, createScanRoutes } from '#shared/api/scan-routes';
 import { ApiKeyService, permissionsOf, ROLES, type Role } from '#shared/apikeys/index';
 import { callerOf } from '#shared/http/caller';
 import { createHttpHandler } from '#shared/http/lambda';
-import { createRouter } from '#shared/http/router';
+import { createRouter, defineRoute } from '#shared/http/router';
 import { createCommandClient } from '#shared/keyfactor/index';
+import { FeatureDisabledError } from '#shared/license/gates';
 import type { LicenseDocument } from '#shared/license/model';
 import { LicenseService } from '#shared/license/service';
 import { generateInstanceKeyPair, type InstanceKeyPair } from '#shared/license/usage-log';
@@ -379,5 +382,107 @@ describe('OpenAPI', () => {
     const routes = createApiRoutes(apiKeys, undefined, scanApi());
     expect(routes.some((r) => r.path.startsWith('/v3/license') || r.path === '/v3/alerts')).toBe(false);
     expect(routes.filter((r) => r.feature !== undefined)).toEqual([]);
+  });
+});
+
+describe('router: feature gate and non-JSON bodies', () => {
+  const ok = defineRoute({
+    method: 'GET',
+    path: '/v1/plain',
+    operationId: 'plain',
+    summary: 'No feature',
+    permission: null,
+    responses: { 200: { description: 'ok', schema: z.object({ ok: z.boolean() }) } },
+    handle: () => Promise.resolve({ status: 200, body: { ok: true } }),
+  });
+  const gated = defineRoute({
+    method: 'GET',
+    path: '/v1/gated',
+    operationId: 'gated',
+    summary: 'Needs cbom-export',
+    permission: null,
+    feature: 'cbom-export',
+    responses: { 200: { description: 'ok', schema: z.object({ ok: z.boolean() }) } },
+    handle: () => Promise.resolve({ status: 200, body: { ok: true } }),
+  });
+  const xmlAsJson = defineRoute({
+    method: 'GET',
+    path: '/v1/xml-wrong',
+    operationId: 'xmlWrong',
+    summary: 'Declares XML, returns JSON',
+    permission: null,
+    responses: { 200: { description: 'xml', contentType: 'application/xml' } },
+    handle: () => Promise.resolve({ status: 200, body: { not: 'xml' } }),
+  });
+  const undeclaredText = defineRoute({
+    method: 'GET',
+    path: '/v1/text-wrong',
+    operationId: 'textWrong',
+    summary: 'Declares JSON, returns text',
+    permission: null,
+    responses: { 200: { description: 'json' } },
+    handle: () => Promise.resolve({ status: 200, body: 'hello', contentType: 'text/plain' }),
+  });
+  const routes = [ok, gated, xmlAsJson, undeclaredText];
+
+  function handlerWith(featureGate?: (feature: string) => Promise<void>) {
+    const asked: string[] = [];
+    const handler = createHttpHandler({
+      router: createRouter(routes, {
+        caller: callerOf,
+        ...(featureGate
+          ? {
+              featureGate: async (feature) => {
+                asked.push(feature);
+                await featureGate(feature);
+              },
+            }
+          : {}),
+      }),
+      logger: silentLogger,
+      classify: classifyLicenseError,
+    });
+    const get = async (path: string) =>
+      handler(
+        proxyEvent({ method: 'GET', path, authorizer: { keyId: 'k', permissions: '' } }),
+        lambdaContext(),
+      );
+    return { get, asked };
+  }
+
+  it('asks the gate only for routes that declare a feature, and maps FeatureDisabledError to 403', async () => {
+    const t = handlerWith((feature) =>
+      Promise.reject(
+        new FeatureDisabledError(feature as 'cbom-export', 'LIC-1', `feature ${feature} is off`),
+      ),
+    );
+    expect((await t.get('/v1/plain')).statusCode).toBe(200);
+    const res = await t.get('/v1/gated');
+    expect(res.statusCode).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({ message: 'feature cbom-export is off' });
+    expect(t.asked).toEqual(['cbom-export']);
+  });
+
+  it('ignores a route feature when the router has no gate (no licensing configured)', async () => {
+    expect((await handlerWith().get('/v1/gated')).statusCode).toBe(200);
+  });
+
+  it('answers 500 when a route returns a body type other than the one it declares', async () => {
+    const t = handlerWith();
+    for (const path of ['/v1/xml-wrong', '/v1/text-wrong']) {
+      const res = await t.get(path);
+      expect(res.statusCode, path).toBe(500);
+      expect(JSON.parse(res.body)).toMatchObject({ message: 'internal error' });
+    }
+  });
+
+  it('the document with the licensing routes resolves in swagger-client without errors', async () => {
+    const apiKeys = new ApiKeyService({ store: {} as never, audit: {} as never });
+    const doc = buildApiDocument(
+      createApiRoutes(apiKeys, undefined, scanApi(), licenseService().service),
+      '3',
+    );
+    const resolved = await SwaggerClient.resolve({ spec: structuredClone(doc) });
+    expect(resolved.errors).toEqual([]);
   });
 });
