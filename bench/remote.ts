@@ -16,6 +16,12 @@ import { peakRssMiB, type Row } from './report';
 
 const CONCURRENCY = 4;
 
+/** User + system CPU of the whole process (the in-process simulator included): steadier than wall time when the
+ * machine's cores are shared with other work. */
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
 function configText(url: string, outDir: string): string {
   return `
 scan_config:
@@ -52,16 +58,20 @@ export async function benchRemote(count: number): Promise<Row[]> {
   const runScan = async () => {
     const fromSeq = sim.requestLog.entries().at(-1)?.seq ?? 0;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const outcome = await runRemoteScan(config, { stateDir: path.join(work, 'state'), logger: silentLogger });
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(process.cpuUsage(cpuBefore));
     if (outcome.exitCode !== 0 || !outcome.scan) throw new Error(`remote scan exited ${outcome.exitCode}`);
     const requests = sim.requestLog.entries().filter((e) => e.seq > fromSeq).length;
-    return { seconds, scan: outcome.scan, requests, fromSeq };
+    return { seconds, cpu, scan: outcome.scan, requests, fromSeq };
   };
   try {
     const full = await runScan();
     const rssAfterFull = peakRssMiB();
+    const rawCpuBefore = process.cpuUsage();
     const raw = await replayCertificateRequests(sim, full.fromSeq, CONCURRENCY);
+    const rawCpu = cpuSeconds(process.cpuUsage(rawCpuBefore));
     const existing = inventory.list();
     inventory.addNew(
       generateInventory({ seed: 94, count: 100, now: new Date(), includeCaCertificates: false }).map(
@@ -76,6 +86,7 @@ export async function benchRemote(count: number): Promise<Row[]> {
       certificates: r.scan.counts.fetchedCertificates,
       'Command requests': r.requests,
       seconds: Number(r.seconds.toFixed(2)),
+      'CPU s': Number(r.cpu.toFixed(2)),
       'certs/s': Math.round(r.scan.counts.fetchedCertificates / r.seconds),
       'vs raw fetch': Number((r.seconds / raw.seconds).toFixed(2)),
       'vs full (time)': Number((r.seconds / full.seconds).toFixed(4)),
@@ -88,6 +99,7 @@ export async function benchRemote(count: number): Promise<Row[]> {
         certificates: count,
         'Command requests': raw.requests,
         seconds: Number(raw.seconds.toFixed(2)),
+        'CPU s': Number(rawCpu.toFixed(2)),
         'certs/s': Math.round(count / raw.seconds),
         'vs raw fetch': 1,
         'vs full (time)': Number((raw.seconds / full.seconds).toFixed(4)),
@@ -101,6 +113,7 @@ export async function benchRemote(count: number): Promise<Row[]> {
         certificates: '',
         'Command requests': '',
         seconds: '',
+        'CPU s': '',
         'certs/s': '',
         'vs raw fetch': '',
         'vs full (time)': '',

@@ -215,6 +215,8 @@ export async function runRemoteScan(
     ranBy: config.sensor.ranBy,
     ...options.pipeline,
   };
+  // Without an ingestion URL nothing would send export batches: the page tasks do not build them.
+  pipeline.buildExportBatches ??= pipeline.ingestionUrl !== null;
   /** The first refusal of our credentials any client saw: FAILED for this reason is exit 3. */
   let authFailure: unknown = null;
   // One client per connection settings for the whole run: the core asks for a client per task, but one login (an

@@ -1,7 +1,7 @@
 // The remote CLI's stores: the embedded SQLite state (shared/adapters/local) in the state directory, opened through
 // one factory so tests and the run share the same switch.
 import { openLocalState } from '#shared/adapters/local/scan-stores';
-import { createMemoryScanStores } from '#shared/adapters/memory/scan-stores';
+import { MemoryHostLeases, createMemoryScanStores } from '#shared/adapters/memory/scan-stores';
 import type {
   Clock,
   ExportOutbox,
@@ -39,7 +39,9 @@ export const openLocalFileState: OpenState = async (stateDir, clock) => {
     findings: state.findings,
     outbox: state.outbox,
     schedules: state.schedules,
-    leases: state.leases,
+    // Host leases in memory: the run holds the state file's lock and open deletes leases left in it, so a lease
+    // never outlives this process; the file's leases cost two fsynced transactions per Command request.
+    leases: new MemoryHostLeases(clock),
     location: state.file,
     close: () => state.close(),
   };

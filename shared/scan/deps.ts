@@ -18,6 +18,12 @@ import type {
 export interface PipelineConfig {
   /** Where the exporter ships batches; null disables shipping (batches stay in the outbox as pending). */
   ingestionUrl: string | null;
+  /**
+   * false: page tasks build no export batches (default true). The remote CLI without an export plugin sets it:
+   * nothing would ever send those batches, and building them (JSON + gzip of every changed finding) was ~15% of
+   * a full scan's CPU.
+   */
+  buildExportBatches?: boolean;
   sensorVersion: string;
   /** Who runs the sensor (export header `ran_by`); the deployment's name in the cloud, $USER remotely. */
   ranBy: string;

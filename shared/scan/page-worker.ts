@@ -177,7 +177,10 @@ async function runTask(
     throw new Error(`the finding store answered ${outcomes.length} outcomes for ${inputs.length} findings`);
   }
   const changed = outcomes.filter((o) => EXPORTED.has(o)).length;
-  const exportBatches = await exportChanged(deps, scan, task, attempt, work.findings, outcomes, seenAt);
+  const exportBatches =
+    deps.config.buildExportBatches === false
+      ? 0
+      : await exportChanged(deps, scan, task, attempt, work.findings, outcomes, seenAt);
   deps.logger.debug('page task done', {
     scanId: scan.scanId,
     taskId: task.taskId,

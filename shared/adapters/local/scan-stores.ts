@@ -840,11 +840,13 @@ export class LocalFindingStore implements FindingStore {
         this.db
           .prepare(
             `SELECT finding_id, certificate_id, resolved_at FROM findings
-             WHERE sensor_key = ? AND status = 'resolved' AND resolved_by_scan_id = ? AND resolved_at IS NOT NULL
-             ORDER BY finding_id`,
+             WHERE sensor_key = ? AND status = 'resolved' AND resolved_by_scan_id = ? AND resolved_at IS NOT NULL`,
           )
           .all(sensorKey, scanId) as Pick<FindingRow, 'finding_id' | 'certificate_id' | 'resolved_at'>[],
     );
+    // Sorted here: an ORDER BY finding_id made SQLite walk the primary key over every finding of the sensor
+    // instead of the findings_unseen index over the resolved ones.
+    rows.sort((a, b) => (a.finding_id < b.finding_id ? -1 : a.finding_id > b.finding_id ? 1 : 0));
     return rows.map((row) => ({
       findingId: row.finding_id,
       certificateId: row.certificate_id,

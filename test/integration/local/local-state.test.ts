@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -431,6 +432,35 @@ describe('SQLite local state', () => {
       new RegExp(`state file ${escape(file)} is damaged or is not a kfsensor state database.*move it aside`),
     );
     expect(readFileSync(file)).toEqual(content);
+  });
+
+  it('stores documents as plain JSON and still reads the gzipped rows earlier versions wrote', async () => {
+    const dir = tempDir();
+    const sensorKey = 'sk-formats';
+    const inputs = findingInputs(sensorKey, 0, 4);
+    const state = open(dir);
+    await state.findings.upsertFindings(sensorKey, 'scan-1', '2026-03-01T12:00:00.000Z', inputs);
+    state.close();
+    const raw = new Database(stateFilePath(dir));
+    const rows = raw.prepare('SELECT finding_id, document FROM findings ORDER BY finding_id').all() as {
+      finding_id: string;
+      document: Buffer;
+    }[];
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row.document.toString('utf8').startsWith('{')).toBe(true);
+    // Two rows rewritten as an earlier version stored them: gzip of the same JSON.
+    const update = raw.prepare('UPDATE findings SET document = ? WHERE finding_id = ?');
+    for (const row of rows.slice(0, 2)) update.run(gzipSync(row.document), row.finding_id);
+    raw.close();
+    const reopened = open(dir);
+    const listed = (await collect(reopened.findings.listFindings(sensorKey))).sort((a, b) =>
+      a.findingId.localeCompare(b.findingId),
+    );
+    const expected = [...inputs].sort((a, b) => a.findingId.localeCompare(b.findingId));
+    expect(listed.map((f) => f.document)).toEqual(expected.map((i) => i.document));
+    expect((await reopened.findings.getFinding(sensorKey, rows[0]!.finding_id))?.document).toEqual(
+      expected[0]!.document,
+    );
   });
 
   it('refuses a damaged state file at open (quick_check), and mid-run when the check is skipped', async () => {

@@ -90,6 +90,28 @@ describe('findingContentHash', () => {
     expect(findingContentHash(escalated)).not.toBe(findingContentHash(withRule));
   });
 
+  it('canonicalJson matches the straightforward definition (sorted entries, undefined dropped) on awkward input', () => {
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+    };
+    const awkward = {
+      z: [3, undefined, 'x\n"y"', { b: true, a: false, é: 1, '\u2028': 2, Z: 3 }],
+      a: { nested: { y: null, x: [[], {}] }, '10': 'ten', '9': 'nine', '': 'empty' },
+      m: 1.5e300,
+      u: undefined,
+      d: new Date(0),
+      f: () => 1,
+    };
+    expect(canonicalJson(awkward)).toBe(reference(awkward));
+    // The same key in another order gives the same text (the quoted-key cache is keyed by key alone).
+    expect(canonicalJson({ b: { d: 1, c: 2 }, a: 1 })).toBe(canonicalJson({ a: 1, b: { c: 2, d: 1 } }));
+  });
+
   it('canonicalJson sorts keys and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: [{ d: undefined, c: null }] })).toBe('{"a":[{"c":null}],"b":1}');
   });
