@@ -6,6 +6,7 @@ import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseCertificate, pemToDers } from '#shared/x509/index';
 import type { Row } from './report';
+import { arrayBufferView } from '#shared/bytes';
 
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -100,7 +101,7 @@ export async function benchX509(options: { streamedParses?: number } = {}): Prom
   const withSelfSignature = timePerCertificate(ders, 20, (der) => parseCertificate(der).selfSigned);
   const node = timePerCertificate(ders, 50, (der) => new NodeX509Certificate(der));
   const full = timePerCertificate(ders, 5, (der) => {
-    const certificate = new peculiar.X509Certificate(der);
+    const certificate = new peculiar.X509Certificate(arrayBufferView(der));
     return (
       certificate.subject.length +
       certificate.issuer.length +

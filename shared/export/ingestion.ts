@@ -6,6 +6,7 @@ import { SensorError } from '#shared/errors';
 import { SENSOR_TYPE, type Label } from '#shared/findings/index';
 import { backoffDelayMs, parseRetryAfterMs, type RetryPolicy } from '#shared/keyfactor/retry';
 import { silentLogger, type Logger } from '#shared/logging';
+import { arrayBufferView } from '#shared/bytes';
 
 export type IngestionBatchKind = 'findings' | 'resolutions';
 export const INGESTION_BATCH_KINDS: readonly IngestionBatchKind[] = ['findings', 'resolutions'];
@@ -398,7 +399,7 @@ export class IngestionClient {
       const response = await this.#fetch(this.url, {
         method: 'POST',
         headers,
-        body: batch.body,
+        body: arrayBufferView(batch.body),
         signal,
         // A redirect would resend the token to another URL; the configured URL must be the final one.
         redirect: 'manual',

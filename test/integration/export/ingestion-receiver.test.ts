@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestionHeaders, type IngestionBatch } from '#shared/export/ingestion';
 import { startIngestionReceiver, type IngestionReceiver } from '#shared/simulator/ingestion-receiver';
+import { arrayBufferView } from '#shared/bytes';
 
 const TOKEN = 'receiver-token';
 const sensor = { name: 's', version: '1', ranBy: 'r', labels: [] };
@@ -12,7 +13,7 @@ function request(batch: IngestionBatch, overrides: Record<string, string> = {}):
   return {
     method: 'POST',
     headers: { ...ingestionHeaders(batch, sensor, TOKEN), ...overrides },
-    body: batch.body,
+    body: arrayBufferView(batch.body),
   };
 }
 const findings = (batchId: string, lines: string): IngestionBatch => ({

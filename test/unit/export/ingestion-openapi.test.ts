@@ -16,6 +16,7 @@ import {
   startIngestionReceiver,
   type IngestionReceiver,
 } from '#shared/simulator/ingestion-receiver';
+import { arrayBufferView } from '#shared/bytes';
 
 interface Parameter {
   name: string;
@@ -88,7 +89,7 @@ describe('docs/ingestion.openapi.json', () => {
     afterAll(() => receiver.stop());
 
     const post = async (headers: Record<string, string>, body: Uint8Array = batch.body): Promise<number> => {
-      const response = await fetch(receiver.url, { method: 'POST', headers, body });
+      const response = await fetch(receiver.url, { method: 'POST', headers, body: arrayBufferView(body) });
       await response.text();
       seen.add(response.status);
       return response.status;

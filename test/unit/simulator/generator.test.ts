@@ -24,6 +24,7 @@ import {
 } from '#shared/simulator/generator/index';
 import type { GenerateOptions, GeneratedCertificate } from '#shared/simulator/generator/index';
 import { generateJsonLinesParallel } from '#shared/simulator/generator/parallel';
+import { arrayBufferView } from '#shared/bytes';
 
 const DAY = 86_400_000;
 
@@ -187,7 +188,7 @@ describe('generateCertificates', () => {
       expect(CommandCertificateSchema.safeParse(c).success, context).toBe(true);
       expect(Object.keys(c), context).toEqual(expect.arrayContaining(schemaKeys));
 
-      const cert = new x509.X509Certificate(der);
+      const cert = new x509.X509Certificate(arrayBufferView(der));
       const node = new NodeX509Certificate(der);
 
       expect(c.Thumbprint, context).toBe(createHash('sha1').update(der).digest('hex').toUpperCase());

@@ -14,6 +14,7 @@ import type { GeneralName, HashName, KeyFamily, ParsedCertificate } from '#share
 import { craftedCorpus } from '#test/fixtures/x509/crafted';
 import { opensslObjectList, opensslViews } from '#test/fixtures/x509/openssl-view';
 import type { OpenSslView } from '#test/fixtures/x509/openssl-view';
+import { arrayBufferView } from '#shared/bytes';
 
 interface Sample {
   source: 'ca-bundle' | 'openssl' | 'crafted' | 'simulator';
@@ -652,7 +653,7 @@ function compareWithPeculiar(
 ): void {
   const check = (field: string, reference: unknown, reader: unknown) =>
     mismatches.expect(sample, field, reference, reader);
-  const x509 = new peculiar.X509Certificate(sample.der);
+  const x509 = new peculiar.X509Certificate(arrayBufferView(sample.der));
   const asn = AsnConvert.parse(sample.der, asn1X509.Certificate).tbsCertificate;
   // @peculiar/x509 drops the sign byte of positive serials; the reader keeps the content bytes as encoded.
   const signByte = /^00[89a-f]/.test(certificate.serialNumber);
