@@ -159,10 +159,10 @@ describe('malformed bodies', () => {
 
   it('sends valid JSON of the wrong shape: an object for a list, a list for an object', async () => {
     sim.faults.add({ times: 2, action: { type: 'malformed', variant: 'wrong-shape' } });
-    const list = await (await page(1)).json();
+    const list = (await (await page(1)).json()) as unknown;
     expect(Array.isArray(list)).toBe(false);
     expect(list).toEqual({ Items: expect.any(Array) as unknown });
-    const single = await (await fetch(`${sim.url}/Certificates/3`, { headers: HEADERS })).json();
+    const single = (await (await fetch(`${sim.url}/Certificates/3`, { headers: HEADERS })).json()) as unknown;
     expect(Array.isArray(single)).toBe(true);
   });
 });

@@ -86,7 +86,8 @@ describe('licensing resources', () => {
   it('gives the job, the API and the collector the license variables', () => {
     const s = sensor.stateless;
     for (const fn of [s.licenseJobFunction, s.apiFunction, s.collectorFunction]) {
-      const resource = stateless.toJSON().Resources[id(fn.function)] as {
+      const resources = (stateless.toJSON() as { Resources: Record<string, unknown> }).Resources;
+      const resource = resources[id(fn.function)] as {
         Properties: { Environment: { Variables: Record<string, unknown> } };
       };
       const vars = resource.Properties.Environment.Variables;
