@@ -18,6 +18,8 @@ import type {
 import { MAX_USAGE_LOG_BYTES, verifyUsageLog } from '#shared/license/usage-log';
 import { VENDOR_PUBLIC_KEYS } from '#shared/license/vendor-keys';
 import { CommandExit } from './scan-command';
+import { defaultStateDir } from '#shared/adapters/local/state-dir';
+import { remoteInstanceId } from '#shared/license/remote';
 
 export interface LicenseIo {
   stdout: NodeJS.WritableStream;
@@ -358,6 +360,17 @@ export function registerLicenseCommand(program: Command, io: LicenseIo = process
       [],
     )
     .action((file: string, options: { instanceId?: string; publicKey: string[] }) => show(file, options, io));
+
+  license
+    .command('instance-id')
+    .description(
+      "Print this host's instance id for remote scans (kept in the state directory): ask the vendor for a license " +
+        'naming it, then run kfsensor -c FILE --license FILE',
+    )
+    .option('--state-dir <dir>', 'the state directory remote scans use', defaultStateDir())
+    .action((options: { stateDir: string }) => {
+      io.stdout.write(`${remoteInstanceId(options.stateDir)}\n`);
+    });
 
   license
     .command('verify-usage-log')

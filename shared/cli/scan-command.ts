@@ -1,4 +1,5 @@
 // `kfsensor -c FILE` (and `kfsensor scan -c FILE`): a remote scan with the same core as the Lambdas.
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { defaultStateDir } from '#shared/adapters/local/state-dir';
 import {
@@ -8,6 +9,9 @@ import {
   redactConfig,
   type RemoteScanConfig,
 } from '#shared/config/index';
+import { FeatureDisabledError } from '#shared/license/gates';
+import { checkRemoteLicense, remoteInstanceId } from '#shared/license/remote';
+import { VENDOR_PUBLIC_KEYS } from '#shared/license/vendor-keys';
 import { jsonLogger, type Logger } from '#shared/logging';
 import { textLogger } from '#shared/remote/log';
 import { logProgress, noProgress, terminalProgress, type ProgressReporter } from '#shared/remote/progress';
@@ -25,7 +29,8 @@ export const SCAN_EXIT_HELP = `
 Exit codes:
   0    the scan COMPLETED (or --dry-run / --print-config succeeded)
   1    any other failure (Command unreachable, state directory unusable, ...)
-  2    the config is invalid (bad YAML, unset \${env:...}, wrong sensor_type, two auth methods, unknown plugin)
+  2    the config is invalid (bad YAML, unset \${env:...}, wrong sensor_type, two auth methods, unknown plugin),
+       or the --license file is refused or lacks a feature the config uses (remote-scan, kerberos, cbom-export)
   3    authentication failed (Basic/OAuth2/Kerberos credentials refused by Command or the token endpoint)
   4    the scan ended PARTIAL (some CertId ranges failed after retries; the cursor is not advanced), or
        export batches were not delivered (the next run sends them again)
@@ -41,6 +46,7 @@ interface ScanCommandOptions {
   printConfig?: boolean;
   logFormat: 'text' | 'json';
   progress: boolean;
+  license?: string;
 }
 
 /** The scan options, shared by the root program (`kfsensor -c FILE`) and the `scan` subcommand. */
@@ -70,7 +76,50 @@ export function addScanOptions(command: Command, configRequired: boolean): Comma
     .option(
       '--no-progress',
       'no updating progress line (default: shown when stderr is a terminal); log lines instead',
+    )
+    .addOption(
+      new Option(
+        '--license <file>',
+        'the license for this host (kfsensor license instance-id prints the id it must name); checked for ' +
+          'remote-scan, and kerberos / cbom-export when the config uses them',
+      ).env('KFSENSOR_LICENSE'),
     );
+}
+
+/** Verifies --license for this host and the config's features; without one, says the run is unlicensed. */
+function checkLicenseOrExit(options: ScanCommandOptions, config: RemoteScanConfig, logger: Logger): void {
+  if (!options.license) {
+    logger.warn(
+      'no license given (--license FILE or KFSENSOR_LICENSE): running unlicensed; see docs/licensing.md',
+    );
+    return;
+  }
+  let text: string;
+  try {
+    text = readFileSync(options.license, 'utf8');
+  } catch (error) {
+    process.stderr.write(
+      `kfsensor: cannot read the license file ${options.license}: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`,
+    );
+    throw new CommandExit(REMOTE_EXIT.config);
+  }
+  try {
+    const verification = checkRemoteLicense(config, text, {
+      trustedKeys: VENDOR_PUBLIC_KEYS,
+      instanceId: remoteInstanceId(options.stateDir),
+      now: new Date(),
+    });
+    if (verification.valid) {
+      const { licenseId, licensee } = verification.license;
+      const line = `license ${licenseId} (${licensee}): ${verification.daysToExpiry} days to expiry`;
+      if (verification.daysToExpiry <= 30) logger.warn(line);
+      else logger.info(line);
+    }
+  } catch (error) {
+    if (!(error instanceof FeatureDisabledError)) throw error;
+    process.stderr.write(`kfsensor: ${error.message}\n`);
+    throw new CommandExit(REMOTE_EXIT.config);
+  }
 }
 
 export function registerScanCommand(program: Command): void {
@@ -122,6 +171,7 @@ export async function runScanCommand(options: ScanCommandOptions): Promise<void>
     process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
     return;
   }
+  checkLicenseOrExit(options, config, logger);
 
   const controller = new AbortController();
   let signals = 0;
