@@ -400,3 +400,56 @@ describe('kfsensor license verify-usage-log', () => {
     expect(missing.err).toMatch(/cannot read usage log/);
   });
 });
+
+describe('licensed remote scans', () => {
+  function kfsensor(args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+  }
+
+  it('prints a stable instance id per state directory', async () => {
+    const stateDir = path.join(work, 'state-instance');
+    const first = await run(['instance-id', '--state-dir', stateDir]);
+    expect(first.code).toBe(0);
+    expect(first.out.trim()).toMatch(/^remote:[0-9a-f-]{36}$/);
+    const second = await run(['instance-id', '--state-dir', stateDir]);
+    expect(second.out).toBe(first.out);
+  }, 60_000);
+
+  it('refuses to scan with a license the product does not trust, before contacting Command', async () => {
+    const stateDir = path.join(work, 'state-scan');
+    const instance = (await run(['instance-id', '--state-dir', stateDir])).out.trim();
+    // Signed with the TEST vendor key: valid for tests that trust it, never for the shipped CLI.
+    const licenseFile = path.join(work, 'remote-license.json');
+    writeFileSync(licenseFile, issueTestLicense({ instanceId: instance }));
+    const configFile = path.join(work, 'remote.yml');
+    writeFileSync(
+      configFile,
+      [
+        'scan_config:',
+        '  plugins: [keyfactor]',
+        '  config:',
+        '    keyfactor:',
+        '      name: keyfactor',
+        '      plugin_config:',
+        // Nothing listens here: a refused license must stop the run before any connection.
+        '        url: https://127.0.0.1:9/KeyfactorAPI',
+        '        username: svc',
+        '        password: pw',
+        '',
+      ].join('\n'),
+    );
+    const result = await kfsensor(['-c', configFile, '--state-dir', stateDir, '--license', licenseFile]);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/remote-scan/);
+    expect(result.err).toMatch(/no valid license/);
+    expect(result.err).not.toMatch(/ECONNREFUSED|connect/i);
+  }, 60_000);
+});
