@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../infra/constructs/sensor-function.ts';
 import { buildSensorApp, type SensorApp } from '../../../infra/sensor-app.ts';
+import { LICENSE_ENV } from '#shared/adapters/aws/license-deps';
 import { SCAN_ENV, type ScanEnvName } from '#shared/adapters/aws/scan-deps';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
@@ -30,6 +31,15 @@ const SCAN_ENVIRONMENT: Record<ScanEnvName, string> = {
   [SCAN_ENV.logLevel]: 'error',
   [SCAN_ENV.pageMaxAttempts]: '3',
   [SCAN_ENV.exportMaxAttempts]: '5',
+};
+
+const LICENSE_ENVIRONMENT: Record<string, string> = {
+  [LICENSE_ENV.licenseTable]: 'license',
+  [LICENSE_ENV.instanceId]: 'aws:123456789012:us-east-1:KfSensorStateful',
+  [LICENSE_ENV.instanceKeySecretArn]:
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:instance-key-AbCdEf',
+  [LICENSE_ENV.excludedMetadataFields]: 'Retired',
+  [LICENSE_ENV.deployment]: 'KfSensorStateless',
 };
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -86,6 +96,7 @@ describe('esbuild bundles (one bundled synthesis)', () => {
       API_KEYS_TABLE_NAME: 'keys',
       API_KEYS_AUDIT_TABLE_NAME: 'audit',
       ...SCAN_ENVIRONMENT,
+      ...LICENSE_ENVIRONMENT,
     });
     try {
       const mod = (await import(
@@ -117,7 +128,12 @@ describe('esbuild bundles (one bundled synthesis)', () => {
       const result = await mod.handler(event, context);
 
       expect(result.statusCode).toBe(200);
-      expect(JSON.parse(result.body)).toMatchObject({ openapi: expect.stringMatching(/^3\./) as unknown });
+      const document = JSON.parse(result.body) as { openapi: string; paths: Record<string, unknown> };
+      expect(document.openapi).toMatch(/^3\./);
+      // Licensing is on in the deployed bundle (xml-crypto and xmldom bundled into ESM).
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining(['/v3/license', '/v3/license/usage-log', '/v3/alerts']),
+      );
     } finally {
       process.env = saved;
     }
@@ -140,6 +156,23 @@ describe('esbuild bundles (one bundled synthesis)', () => {
         } as unknown as SQSEvent;
         expect(await mod.handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
       }
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('loads the bundled license job, which names a missing variable before any AWS call', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, SCAN_ENVIRONMENT, LICENSE_ENVIRONMENT);
+    delete process.env[LICENSE_ENV.licenseTable];
+    try {
+      const mod = (await import(
+        pathToFileURL(path.join(bundleOf(sensor.stateless.licenseJobFunction), 'index.mjs')).href
+      )) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+      // The cold start builds the deps from the environment; Lambda reports a throw and a rejection alike.
+      await expect(
+        (async () => mod.handler({ id: 'e-1', time: '2026-01-01T02:00:00Z' }, {}))(),
+      ).rejects.toThrow(/LICENSE_TABLE_NAME is required/);
     } finally {
       process.env = saved;
     }
