@@ -8,6 +8,7 @@ import { benchClient } from './client';
 import { benchCloud } from './cloud';
 import { benchRemote } from './remote';
 import { benchFindings } from './findings';
+import { benchLicense } from './license';
 import { benchX509 } from './x509';
 import { peakRssMiB, printTable, type Row } from './report';
 
@@ -55,6 +56,10 @@ function sections(scale: number): Section[] {
     {
       name: 'api keys: authenticate() per request, uncached (lookup + scrypt) vs cached',
       run: () => benchApiKeys(),
+    },
+    {
+      name: `license: actioned-certificate count over ${20_000 * scale} stored findings, usage log`,
+      run: () => benchLicense(20_000 * scale),
     },
     {
       name: `client: paging ${20_000 * scale} certificates from the simulator (1,000 per page, loopback)`,

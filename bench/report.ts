@@ -6,7 +6,8 @@ export interface Row {
 export function printTable(title: string, rows: Row[]): void {
   console.log(`\n## ${title}`);
   if (rows.length === 0) return;
-  const columns = Object.keys(rows[0] ?? {});
+  // Every key of every row, in first-seen order: later rows may add columns (blank where a row has none).
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cells = rows.map((row) => columns.map((c) => formatCell(row[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (values: string[]) => values.map((v, i) => v.padStart(widths[i] ?? 0)).join('  ');
