@@ -139,6 +139,38 @@ function removeStaleTemps(dir: string, names: readonly string[]): void {
   }
 }
 
+/** A store that lists open findings with their stored JSON text (the SQLite store). */
+export interface OpenFindingsWithText {
+  listOpenWithText(sensorKey: string): AsyncIterable<Array<{ finding: StoredFinding; text: string }>>;
+}
+
+/** The open findings page by page, with the stored JSON text when the store has it. */
+async function* openPages(
+  store: FindingStore,
+  sensorKey: string,
+): AsyncGenerator<Array<{ finding: StoredFinding; text: string | null }>> {
+  const withText = (store as Partial<OpenFindingsWithText>).listOpenWithText;
+  if (typeof withText === 'function') {
+    yield* withText.call(store, sensorKey);
+    return;
+  }
+  for await (const page of store.listFindings(sensorKey, { status: 'open' })) {
+    yield page.map((finding) => ({ finding, text: null }));
+  }
+}
+
+/**
+ * The JSONL line of a stored document (`JSON.stringify` text without first_found, as the store writes it) with
+ * first_found set: exactly `findingToJsonLine({ ...document, first_found })`, since the spread appends the absent
+ * key last. null when the text has a first_found already or does not look like an object (the caller serializes).
+ */
+export function jsonLineFromStored(text: string, firstFound: string): string | null {
+  if (text.length < 2 || text[0] !== '{' || text[text.length - 1] !== '}' || text.includes('"first_found"'))
+    return null;
+  const separator = text.length === 2 ? '' : ',';
+  return `${text.slice(0, -1)}${separator}"first_found":${JSON.stringify(firstFound)}}\n`;
+}
+
 /**
  * Writes the sensor's open findings (JSONL, CSV, CBOM) and this scan's resolutions (JSONL) as `formats` asks.
  * jsonl covers both findings and resolutions. The open findings are read from the store once, page by page, and
@@ -177,11 +209,18 @@ export async function writeLocalExport(
     // The CBOM is one JSON document: its builder holds one entry per certificate until it is serialized.
     const builder = formats.has('cbom') ? new CbomBuilder() : null;
     let count = 0;
-    for await (const page of input.findings.listFindings(input.sensorKey, { status: 'open' })) {
-      const documents = page.map(documentOf);
+    for await (const page of openPages(input.findings, input.sensorKey)) {
+      const documents = page.map(({ finding }) => documentOf(finding));
       input.onPage?.(documents);
-      for (const finding of documents) {
-        if (jsonl) await jsonl.write(findingToJsonLine(finding));
+      for (let i = 0; i < documents.length; i += 1) {
+        const finding = documents[i]!;
+        if (jsonl) {
+          const { text, finding: stored } = page[i]!;
+          await jsonl.write(
+            (text === null ? null : jsonLineFromStored(text, stored.firstSeenAt)) ??
+              findingToJsonLine(finding),
+          );
+        }
         if (csv) await csv.write(findingToCsvLine(finding));
         builder?.add(finding);
       }

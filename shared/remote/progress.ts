@@ -168,6 +168,48 @@ export function addToRemoteSummary(summary: RemoteSummary, findings: readonly Fi
   total.byKeyAlgorithm = [...keys].sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
 }
 
+/**
+ * What the summary reads of a finding, as a short JSON string the SQLite state keeps beside the document (its
+ * `summary` column): highest severity, analysis status and PQC assessment, the public key and notAfter. Counted
+ * by addSummaryFacts exactly as the whole finding would be by addToRemoteSummary.
+ */
+export function summaryFacts(finding: Finding): string {
+  const x509 = finding.crypto.x509;
+  return JSON.stringify([
+    finding.analysis.highest_severity,
+    finding.analysis.status,
+    finding.analysis.pqc ?? null,
+    x509.public_key ?? null,
+    x509.not_after ?? x509.keyfactor?.not_after ?? null,
+  ]);
+}
+
+/** Adds `count` findings that share the facts `facts` (from summaryFacts). */
+export function addSummaryFacts(summary: RemoteSummary, facts: string, count: number, now: Date): void {
+  const [severity, status, pqc, publicKey, notAfter] = JSON.parse(facts) as [
+    Finding['analysis']['highest_severity'],
+    Finding['analysis']['status'],
+    Finding['analysis']['pqc'] | null,
+    Finding['crypto']['x509']['public_key'] | null,
+    string | null,
+  ];
+  // Just the fields summarizeFindings and expiryBucket read, so the counting rules stay in one place.
+  const slim = {
+    analysis: { highest_severity: severity, status, pqc },
+    crypto: {
+      x509: {
+        ...(publicKey === null ? {} : { public_key: publicKey }),
+        ...(notAfter === null ? {} : { not_after: notAfter }),
+      },
+    },
+  } as unknown as Finding;
+  addToRemoteSummary(
+    summary,
+    Array.from({ length: count }, () => slim),
+    now,
+  );
+}
+
 /** The end-of-scan summary: the scan's outcome and counts, then severities, keys, expiry and PQC of open findings. */
 export function formatRemoteSummary(scan: ScanRecord, summary: RemoteSummary): string {
   const c = scan.counts;

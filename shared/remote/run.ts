@@ -39,6 +39,7 @@ import {
 import { ExportJournal } from './export-journal';
 import { resolutionsOf, writeLocalExport, type LocalExportResult } from './local-export';
 import {
+  addSummaryFacts,
   addToRemoteSummary,
   emptyRemoteSummary,
   formatRemoteSummary,
@@ -512,8 +513,20 @@ async function unfinishedScans(deps: ScanDeps, key: string): Promise<ScanRecord[
   return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
+/** A store that counts open findings by their summary facts without reading documents (the SQLite state). */
+interface SummaryCounts {
+  summaries(sensorKey: string): Promise<Array<{ summary: string; count: number }>>;
+}
+
 async function summaryOf(deps: ScanDeps, key: string, now: Date): Promise<RemoteSummary> {
   const summary = emptyRemoteSummary();
+  const counted = (deps.findings as Partial<SummaryCounts>).summaries;
+  if (typeof counted === 'function') {
+    for (const { summary: facts, count } of await counted.call(deps.findings, key)) {
+      addSummaryFacts(summary, facts, count, now);
+    }
+    return summary;
+  }
   for await (const page of deps.findings.listFindings(key, { status: 'open' })) {
     addToRemoteSummary(
       summary,

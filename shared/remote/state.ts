@@ -2,6 +2,7 @@
 // one factory so tests and the run share the same switch.
 import { openLocalState } from '#shared/adapters/local/scan-stores';
 import { MemoryHostLeases, createMemoryScanStores } from '#shared/adapters/memory/scan-stores';
+import { summaryFacts } from './progress';
 import type {
   Clock,
   ExportOutbox,
@@ -33,7 +34,8 @@ export const openMemoryState: OpenState = async (_stateDir, clock) => {
 /** The SQLite state file in `stateDir` (created with the directory when missing; locked for the whole run). */
 export const openLocalFileState: OpenState = async (stateDir, clock) => {
   await Promise.resolve();
-  const state = openLocalState(stateDir, { clock });
+  // The summary's facts are kept per finding, so the end-of-scan summary is counted from an index.
+  const state = openLocalState(stateDir, { clock, summaryOf: summaryFacts });
   return {
     scans: state.scans,
     findings: state.findings,

@@ -58,7 +58,7 @@ export { OutboxBatchTooLargeError, ScanNotFoundError } from '../memory/scan-stor
 const PAGE_SIZE = 16_384;
 
 /** The schema this code writes (PRAGMA user_version). Bump it and add a migration for every schema change. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The state file is not a usable kfsensor state database (corrupt, not SQLite, or not ours). */
 export class LocalStateCorruptError extends SensorError {}
@@ -163,6 +163,12 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (host, slot)
   ) WITHOUT ROWID;
   `,
+  // 1 -> 2: a small projection of each document for the end-of-scan summary, counted from an index alone. Rows
+  // written before have none (NULL) until the summary reads their document once and fills it in.
+  `
+  ALTER TABLE findings ADD COLUMN summary TEXT;
+  CREATE INDEX findings_summary ON findings (sensor_key, status, summary);
+  `,
 ];
 
 export interface LocalStateOptions {
@@ -173,6 +179,11 @@ export interface LocalStateOptions {
   busyTimeoutMs?: number;
   /** Runs PRAGMA quick_check at open (reads every page once): a damaged file fails here, not mid-scan. */
   checkOnOpen?: boolean;
+  /**
+   * The projection of a document kept in the findings' `summary` column (a short string; the remote CLI keeps what
+   * its end-of-scan summary counts). Without it the column stays NULL and summaries() reads documents.
+   */
+  summaryOf?: (document: Finding) => string;
   /** Days a task completion record is kept (default 90, as in DynamoDB). */
   taskRetentionDays?: number;
   /** Days a sent outbox batch is kept (default 14, as in DynamoDB); pending and failed ones are kept. */
@@ -379,7 +390,7 @@ export function openLocalState(stateDir: string, options: LocalStateOptions = {}
   }
   return {
     scans: new LocalScanStore(db, clock, retention.taskSeconds),
-    findings: new LocalFindingStore(db),
+    findings: new LocalFindingStore(db, options.summaryOf ?? null),
     outbox: new LocalExportOutbox(db, retention.outboxSeconds),
     schedules: new LocalScheduleStore(db),
     leases: new LocalHostLeases(db, clock),
@@ -712,6 +723,10 @@ export function documentText(stored: Buffer): string {
 }
 
 function findingFromRow(row: FindingRow): StoredFinding {
+  return findingFromText(row, documentText(row.document));
+}
+
+function findingFromText(row: FindingRow, text: string): StoredFinding {
   return {
     sensorKey: row.sensor_key,
     findingId: row.finding_id,
@@ -723,12 +738,15 @@ function findingFromRow(row: FindingRow): StoredFinding {
     lastSeenScanId: row.last_seen_scan_id,
     resolvedAt: row.resolved_at,
     resolvedByScanId: row.resolved_by_scan_id,
-    document: JSON.parse(documentText(row.document)) as Finding,
+    document: JSON.parse(text) as Finding,
   };
 }
 
 export class LocalFindingStore implements FindingStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly summaryOf: ((document: Finding) => string) | null = null,
+  ) {}
 
   async upsertFindings(
     sensorKey: string,
@@ -746,13 +764,13 @@ export class LocalFindingStore implements FindingStore {
       );
       const write = this.db.prepare(
         `INSERT INTO findings (sensor_key, finding_id, certificate_id, status, content_hash, first_seen_at,
-           last_seen_at, last_seen_scan_id, resolved_at, resolved_by_scan_id, document)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           last_seen_at, last_seen_scan_id, resolved_at, resolved_by_scan_id, document, summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sensor_key, finding_id) DO UPDATE SET certificate_id = excluded.certificate_id,
            status = excluded.status, content_hash = excluded.content_hash, first_seen_at = excluded.first_seen_at,
            last_seen_at = excluded.last_seen_at, last_seen_scan_id = excluded.last_seen_scan_id,
            resolved_at = excluded.resolved_at, resolved_by_scan_id = excluded.resolved_by_scan_id,
-           document = excluded.document`,
+           document = excluded.document, summary = excluded.summary`,
       );
       return findings.map((input) => {
         const row = select.get(sensorKey, input.findingId) as
@@ -782,6 +800,7 @@ export class LocalFindingStore implements FindingStore {
             // Plain JSON: a gzip per document was 60% of an upsert's CPU (mostly zlib's per-call setup, whatever
             // the level) and a gunzip per read; the price is rows about 2.3x larger (docs/local-state.md).
             Buffer.from(JSON.stringify(stored.document), 'utf8'),
+            this.summaryOf?.(stored.document) ?? null,
           );
         }
         return decision.outcome;
@@ -798,6 +817,74 @@ export class LocalFindingStore implements FindingStore {
           .get(sensorKey, findingId) as FindingRow | undefined,
     );
     return row ? findingFromRow(row) : null;
+  }
+
+  /**
+   * The sensor's open findings counted by their `summary` projection: one index-only GROUP BY over
+   * findings_summary, no document read. Rows without a projection (written before schema 2) are read once, given
+   * theirs, and counted; needs the summaryOf option.
+   */
+  async summaries(sensorKey: string): Promise<Array<{ summary: string; count: number }>> {
+    await Promise.resolve();
+    const summaryOf = this.summaryOf;
+    if (summaryOf === null) throw new SensorError('summaries() needs the summaryOf option of openLocalState');
+    // Backfill first, a chunk per transaction, so the count below sees every open finding.
+    for (;;) {
+      const filled = this.db.tx(() => {
+        const rows = this.db
+          .prepare(
+            `SELECT finding_id, document FROM findings INDEXED BY findings_summary
+             WHERE sensor_key = ? AND status = 'open' AND summary IS NULL LIMIT ${FINDINGS_CHUNK}`,
+          )
+          .all(sensorKey) as Pick<FindingRow, 'finding_id' | 'document'>[];
+        const update = this.db.prepare(
+          'UPDATE findings SET summary = ? WHERE sensor_key = ? AND finding_id = ?',
+        );
+        for (const row of rows) {
+          const document = JSON.parse(documentText(row.document)) as Finding;
+          update.run(summaryOf(document), sensorKey, row.finding_id);
+        }
+        return rows.length;
+      });
+      if (filled < FINDINGS_CHUNK) break;
+      await Promise.resolve();
+    }
+    return this.db.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT summary, count(*) AS count FROM findings INDEXED BY findings_summary
+             WHERE sensor_key = ? AND status = 'open' GROUP BY summary`,
+          )
+          .all(sensorKey) as Array<{ summary: string; count: number }>,
+    );
+  }
+
+  /**
+   * The sensor's open findings as listFindings gives them, each with its document's JSON text as stored (the
+   * reports' JSONL line is that text plus first_found, without serializing the document again).
+   */
+  async *listOpenWithText(sensorKey: string): AsyncIterable<Array<{ finding: StoredFinding; text: string }>> {
+    let after = '';
+    for (;;) {
+      await Promise.resolve();
+      const rows = this.db.read(
+        () =>
+          this.db
+            .prepare(
+              `SELECT * FROM findings WHERE sensor_key = ? AND finding_id > ? AND status = 'open'
+               ORDER BY finding_id LIMIT ${FINDINGS_CHUNK}`,
+            )
+            .all(sensorKey, after) as FindingRow[],
+      );
+      if (rows.length === 0) return;
+      yield rows.map((row) => {
+        const text = documentText(row.document);
+        return { finding: findingFromText(row, text), text };
+      });
+      if (rows.length < FINDINGS_CHUNK) return;
+      after = rows.at(-1)!.finding_id;
+    }
   }
 
   async *listFindings(

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '#shared/findings/index';
 import { ExportJournal } from '#shared/remote/export-journal';
-import { reportFileNames, writeAtomically } from '#shared/remote/local-export';
+import { jsonLineFromStored, reportFileNames, writeAtomically } from '#shared/remote/local-export';
+import { findingToJsonLine } from '#shared/export/index';
 import { expiryBucket, progressLine, rateAndEta, terminalProgress } from '#shared/remote/progress';
 import { ConfigSecretSource } from '#shared/remote/secrets';
 import { inspect } from 'node:util';
@@ -45,6 +46,29 @@ describe('ExportJournal', () => {
     j.record([msg(1)]);
     j.compact();
     expect(j.unsettled()).toEqual([msg(1)]);
+  });
+});
+
+describe('jsonLineFromStored', () => {
+  it('is exactly the serialized document with first_found, without serializing it again', () => {
+    const at = '2026-01-02T03:04:05.000Z';
+    const documents = [
+      { id: 'a', crypto: { x509: { common_name: 'say "first_found" \u2028 é' } }, n: [1, 2.5, null] },
+      { '10': 'integer-like keys first', b: { '2': true, a: {} } },
+      {},
+    ];
+    for (const document of documents) {
+      const text = JSON.stringify(document);
+      expect(jsonLineFromStored(text, at)).toBe(
+        findingToJsonLine({ ...(document as unknown as Finding), first_found: at }),
+      );
+    }
+  });
+
+  it('leaves documents that already carry first_found (or are not objects) to the serializer', () => {
+    expect(jsonLineFromStored(JSON.stringify({ id: 'a', first_found: 'x' }), 'y')).toBeNull();
+    expect(jsonLineFromStored('[1]', 'y')).toBeNull();
+    expect(jsonLineFromStored('', 'y')).toBeNull();
   });
 });
 
