@@ -169,45 +169,77 @@ export function addToRemoteSummary(summary: RemoteSummary, findings: readonly Fi
 }
 
 /**
- * What the summary reads of a finding, as a short JSON string the SQLite state keeps beside the document (its
- * `summary` column): highest severity, analysis status and PQC assessment, the public key and notAfter. Counted
- * by addSummaryFacts exactly as the whole finding would be by addToRemoteSummary.
+ * What the summary reads of a finding, as a short string the SQLite state keeps beside the document (its `summary`
+ * column): `<notAfter>\t<JSON of highest severity, analysis status, PQC assessment, public key>`. Counted by
+ * addSummaryFacts exactly as the whole finding would be by addToRemoteSummary. notAfter comes first and apart so
+ * the JSON part repeats across findings (a few dozen distinct values) and is analysed once per value.
  */
 export function summaryFacts(finding: Finding): string {
   const x509 = finding.crypto.x509;
-  return JSON.stringify([
+  const notAfter = x509.not_after ?? x509.keyfactor?.not_after ?? '';
+  return `${notAfter}\t${JSON.stringify([
     finding.analysis.highest_severity,
     finding.analysis.status,
     finding.analysis.pqc ?? null,
     x509.public_key ?? null,
-    x509.not_after ?? x509.keyfactor?.not_after ?? null,
-  ]);
+  ])}`;
 }
 
-/** Adds `count` findings that share the facts `facts` (from summaryFacts). */
-export function addSummaryFacts(summary: RemoteSummary, facts: string, count: number, now: Date): void {
-  const [severity, status, pqc, publicKey, notAfter] = JSON.parse(facts) as [
-    Finding['analysis']['highest_severity'],
-    Finding['analysis']['status'],
-    Finding['analysis']['pqc'] | null,
-    Finding['crypto']['x509']['public_key'] | null,
-    string | null,
-  ];
-  // Just the fields summarizeFindings and expiryBucket read, so the counting rules stay in one place.
-  const slim = {
-    analysis: { highest_severity: severity, status, pqc },
-    crypto: {
-      x509: {
-        ...(publicKey === null ? {} : { public_key: publicKey }),
-        ...(notAfter === null ? {} : { not_after: notAfter }),
-      },
-    },
-  } as unknown as Finding;
-  addToRemoteSummary(
-    summary,
-    Array.from({ length: count }, () => slim),
-    now,
-  );
+/**
+ * Adds findings counted by their facts (summaryFacts → count, as the state groups them): the expiry bucket per
+ * notAfter, and the rest analysed once per distinct facts JSON and multiplied by its count.
+ */
+export function addSummaryFacts(
+  summary: RemoteSummary,
+  groups: Iterable<{ summary: string; count: number }>,
+  now: Date,
+): void {
+  const byFacts = new Map<string, number>();
+  for (const { summary: facts, count } of groups) {
+    const tab = facts.indexOf('\t');
+    const notAfter = tab > 0 ? facts.slice(0, tab) : null;
+    const bucket = expiryBucket(
+      { crypto: { x509: notAfter === null ? {} : { not_after: notAfter } } } as unknown as Finding,
+      now,
+    );
+    summary.expiry[bucket] += count;
+    const json = facts.slice(tab + 1);
+    byFacts.set(json, (byFacts.get(json) ?? 0) + count);
+  }
+  for (const [json, count] of byFacts) {
+    const [severity, status, pqc, publicKey] = JSON.parse(json) as [
+      Finding['analysis']['highest_severity'],
+      Finding['analysis']['status'],
+      Finding['analysis']['pqc'] | null,
+      Finding['crypto']['x509']['public_key'] | null,
+    ];
+    // Just the fields summarizeFindings reads, so the counting rules stay in one place.
+    const slim = {
+      analysis: { highest_severity: severity, status, pqc },
+      crypto: { x509: publicKey === null ? {} : { public_key: publicKey } },
+    } as unknown as Finding;
+    mergeSummary(summary, summarizeFindings([slim]), count);
+  }
+}
+
+/** Adds `page` (a summarizeFindings result) `times` times to the running total. */
+function mergeSummary(
+  summary: RemoteSummary,
+  page: ReturnType<typeof summarizeFindings>,
+  times: number,
+): void {
+  const total = summary.findings;
+  total.total += page.total * times;
+  total.analysed += page.analysed * times;
+  total.parseErrors += page.parseErrors * times;
+  total.quantumVulnerable += page.quantumVulnerable * times;
+  for (const [severity, n] of Object.entries(page.bySeverity)) {
+    total.bySeverity[severity as keyof typeof total.bySeverity] += n * times;
+  }
+  if (page.byKeyAlgorithm.length === 0) return;
+  const keys = new Map(total.byKeyAlgorithm);
+  for (const [label, n] of page.byKeyAlgorithm) keys.set(label, (keys.get(label) ?? 0) + n * times);
+  total.byKeyAlgorithm = [...keys].sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
 }
 
 /** The end-of-scan summary: the scan's outcome and counts, then severities, keys, expiry and PQC of open findings. */

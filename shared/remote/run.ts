@@ -443,17 +443,18 @@ export async function runRemoteScan(
 
     if (final.state === 'COMPLETED' || final.state === 'PARTIAL') {
       const now = clock.now();
+      const counted = typeof (deps.findings as Partial<SummaryCounts>).summaries === 'function';
       if (config.localExport) {
-        // The summary is counted from the pages the reports read: the open findings are read once, not twice.
+        // Without the state's summary counts, the summary is counted from the pages the reports read.
         const summary = emptyRemoteSummary();
         outcome.localExport = await writeLocalExport(config.localExport, {
           findings: deps.findings,
           sensorKey: final.sensorKey,
           scanId: final.scanId,
           resolutions: await resolutionsOf(deps.findings, final.sensorKey, final.scanId),
-          onPage: (page) => addToRemoteSummary(summary, page, now),
+          ...(counted ? {} : { onPage: (page) => addToRemoteSummary(summary, page, now) }),
         });
-        outcome.summary = summary;
+        outcome.summary = counted ? await summaryOf(deps, final.sensorKey, now) : summary;
         logger.info('reports written', { ...outcome.localExport.files });
       } else {
         outcome.summary = await summaryOf(deps, final.sensorKey, now);
@@ -522,9 +523,7 @@ async function summaryOf(deps: ScanDeps, key: string, now: Date): Promise<Remote
   const summary = emptyRemoteSummary();
   const counted = (deps.findings as Partial<SummaryCounts>).summaries;
   if (typeof counted === 'function') {
-    for (const { summary: facts, count } of await counted.call(deps.findings, key)) {
-      addSummaryFacts(summary, facts, count, now);
-    }
+    addSummaryFacts(summary, await counted.call(deps.findings, key), now);
     return summary;
   }
   for await (const page of deps.findings.listFindings(key, { status: 'open' })) {

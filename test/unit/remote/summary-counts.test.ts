@@ -31,9 +31,7 @@ function open(dir: string): LocalState {
 
 async function counted(state: LocalState): Promise<RemoteSummary> {
   const summary = emptyRemoteSummary();
-  for (const { summary: facts, count } of await state.findings.summaries(KEY)) {
-    addSummaryFacts(summary, facts, count, NOW);
-  }
+  addSummaryFacts(summary, await state.findings.summaries(KEY), NOW);
   return summary;
 }
 
