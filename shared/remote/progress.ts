@@ -177,11 +177,15 @@ export function addToRemoteSummary(summary: RemoteSummary, findings: readonly Fi
 export function summaryFacts(finding: Finding): string {
   const x509 = finding.crypto.x509;
   const notAfter = x509.not_after ?? x509.keyfactor?.not_after ?? '';
+  // The key's fingerprint and RSA exponent are left out: the key label never reads them, and the fingerprint made
+  // every finding's facts unique (and the summary index twice as large).
+  const key = x509.public_key;
+  const { spki_sha256: _fingerprint, rsa_exponent: _exponent, ...labelled } = key ?? {};
   return `${notAfter}\t${JSON.stringify([
     finding.analysis.highest_severity,
     finding.analysis.status,
     finding.analysis.pqc ?? null,
-    x509.public_key ?? null,
+    key === undefined ? null : labelled,
   ])}`;
 }
 
