@@ -182,6 +182,26 @@ const TLS_ERROR_CODES = new Set([
 
 const StringArraySchema = z.array(z.string());
 
+/** What to check when Command refuses credentials (HTTP 401), per authentication scheme. */
+const AUTH_HINTS: Record<string, string> = {
+  Basic: 'check the username (DOMAIN\\user or user@domain) and the password',
+  Bearer:
+    "check the OAuth2 client id, secret, scope and audience, and that Command trusts the token endpoint's issuer",
+  Negotiate:
+    "check that the SPN is Command's service principal, that the Kerberos principal may sign in to Command, and " +
+    'that the clocks of this host, the KDC and Command agree',
+};
+
+/** The Command permission a refused (HTTP 403) read needs: certificates for the scan, others for licensing. */
+function permissionHint(path: string): string {
+  if (path.startsWith('/Certificates'))
+    return 'grant it certificate read permission (/certificates/collections/read/) in Command';
+  return (
+    `grant it read permission for ${path} in Command (the sensor reads collections, expiration alerts and workflow ` +
+    'definitions for the actioned-certificate count)'
+  );
+}
+
 export class CommandClient {
   readonly baseUrl: string;
   readonly stats: CommandClientStats = { requests: 0, retries: 0, reauthentications: 0 };
@@ -511,13 +531,13 @@ export class CommandClient {
           continue;
         }
         throw new CommandAuthenticationError(
-          `Command refused the ${this.#auth.scheme} credentials of ${this.#auth.principal} (HTTP 401); check the username and password or OAuth2 client settings.${commandSays}`,
+          `Command refused the ${this.#auth.scheme} credentials of ${this.#auth.principal} (HTTP 401); ${AUTH_HINTS[this.#auth.scheme] ?? 'check the credentials'}.${commandSays}`,
           statusDetails,
         );
       }
       if (status === 403) {
         throw new CommandPermissionError(
-          `${this.#auth.principal} may not call GET ${path} (HTTP 403); grant it certificate read permission (/certificates/collections/read/) in Command.${commandSays}`,
+          `${this.#auth.principal} may not call GET ${path} (HTTP 403); ${permissionHint(path)}.${commandSays}`,
           statusDetails,
         );
       }

@@ -333,7 +333,12 @@ describe('CommandClient with OAuth2 client credentials', () => {
   it('stops after one re-authentication when Command keeps refusing', async () => {
     const client = new CommandClient({ baseUrl: sim.url, auth: oauthAuth(), retry: FAST_RETRY });
     sim.faults.add({ times: Infinity, action: { type: 'status', status: 401 } });
-    await expect(client.getCertificatePage(1)).rejects.toBeInstanceOf(CommandAuthenticationError);
+    const error = await client.getCertificatePage(1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandAuthenticationError);
+    // The hint fits the scheme: OAuth2 settings for a bearer token, not a username and password.
+    expect((error as Error).message).toMatch(
+      /HTTP 401\); check the OAuth2 client id, secret, scope and audience/,
+    );
     expect(sim.requestLog.entries()).toHaveLength(2);
   });
 

@@ -188,6 +188,11 @@ describe('list methods', () => {
   it('report a 403 as a permission error and retry a 503', async () => {
     sim.faults.add({ match: { path: '/Workflow/Definitions' }, action: { type: 'status', status: 403 } });
     await expect(client().listWorkflowDefinitions()).rejects.toBeInstanceOf(CommandPermissionError);
+    // The hint names the object refused, not the certificate permission the scan needs.
+    sim.faults.add({ match: { path: '/Workflow/Definitions' }, action: { type: 'status', status: 403 } });
+    await expect(client().listWorkflowDefinitions()).rejects.toThrow(
+      /read permission for \/Workflow\/Definitions .*actioned-certificate count/,
+    );
     sim.faults.add({
       match: { path: '/Alerts/Expiration' },
       times: 1,

@@ -275,6 +275,22 @@ describe('Kerberos against a real KDC and the simulator', () => {
     expect(client.stats.reauthentications).toBe(1);
     expect(auth.stats.logins).toBe(2);
   });
+
+  it('a Negotiate login Command keeps refusing gets a Kerberos hint, not a password or OAuth2 one', async () => {
+    const client = clientFor(sim, kerberosAuth(settings(), sim.url));
+    sim.faults.add({
+      match: { path: '/Certificates' },
+      times: Infinity,
+      action: { type: 'status', status: 401 },
+    });
+    try {
+      const error = await client.getCertificatePage(1).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/refused the Negotiate credentials .*SPN.*clocks/);
+      expect((error as Error).message).not.toMatch(/password|OAuth2/);
+    } finally {
+      sim.faults.clear();
+    }
+  });
 });
 
 describe('kfsensor simulator --keytab', () => {
