@@ -33,11 +33,10 @@ interface Run {
   err: string;
 }
 
-function run(args: string[]): Promise<Run> {
+/** `kfsensor <args>` as a child process. */
+function kfsensor(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'license', ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -46,6 +45,9 @@ function run(args: string[]): Promise<Run> {
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
+
+/** `kfsensor license <args>`. */
+const run = (args: string[]): Promise<Run> => kfsensor(['license', ...args]);
 
 const ISSUE = ['issue', '--private-key', ED_KEY, '--licensee', 'Example Corp', '--instance-id', 'inst-cli-1'];
 // The middle line of a PEM key: must never appear in any output.
@@ -402,18 +404,6 @@ describe('kfsensor license verify-usage-log', () => {
 });
 
 describe('licensed remote scans', () => {
-  function kfsensor(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, out, err }));
-    });
-  }
-
   it('prints a stable instance id per state directory', async () => {
     const stateDir = path.join(work, 'state-instance');
     const first = await run(['instance-id', '--state-dir', stateDir]);
