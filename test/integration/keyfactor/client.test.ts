@@ -16,7 +16,7 @@ import {
   createTokenHttp,
   type CommandCertificate,
 } from '#shared/keyfactor/index';
-import type { Logger, LogFields } from '#shared/logging';
+import { recordingLogger } from '#test/support/logging';
 import { generateInventory } from '#shared/simulator/generator/index';
 import { startSimulator, type RunningSimulator } from '#shared/simulator/server';
 import { startOidcProvider, type RunningOidcProvider } from '#test/support/oidc';
@@ -25,19 +25,6 @@ const NOW = new Date('2026-01-01T00:00:00Z');
 const inventory = generateInventory({ seed: 42, count: 250, now: NOW });
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 40 };
 const USER = { username: 'alice', password: 'correct horse', domain: 'CORP' };
-
-function recordingLogger(): Logger & { warnings: Array<{ message: string; fields?: LogFields }> } {
-  const warnings: Array<{ message: string; fields?: LogFields }> = [];
-  return {
-    warnings,
-    debug() {},
-    info() {},
-    error() {},
-    warn(message, fields) {
-      warnings.push(fields ? { message, fields } : { message });
-    },
-  };
-}
 
 async function collect(client: CommandClient, pageSize = 40): Promise<CommandCertificate[]> {
   const all: CommandCertificate[] = [];

@@ -7,7 +7,7 @@ import { MemoryCommandContextStore } from '#shared/adapters/memory/license-store
 import type { CommandCertificate } from '#shared/keyfactor/index';
 import { countActionedCertificates } from '#shared/license/actioned';
 import { ACTIONED_CATEGORIES, type ActionedCategory } from '#shared/license/model';
-import type { Logger, LogFields } from '#shared/logging';
+import { recordingLogger } from '#test/support/logging';
 import type { CertificateCollection, ExpirationAlert, WorkflowDefinition } from '#shared/simulator/extras';
 import { generateInventory } from '#shared/simulator/generator/index';
 import type { NameComponent } from '#shared/simulator/generator/names';
@@ -277,19 +277,6 @@ beforeAll(() => {
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
-
-function recordingLogger(): Logger & { warnings: Array<{ message: string; fields?: LogFields }> } {
-  const warnings: Array<{ message: string; fields?: LogFields }> = [];
-  return {
-    warnings,
-    debug() {},
-    info() {},
-    error() {},
-    warn(message, fields) {
-      warnings.push(fields ? { message, fields } : { message });
-    },
-  };
-}
 
 async function setup() {
   const sim = await startSimulator({
